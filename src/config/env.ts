@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "./defaults.js";
+
+const SERVICE_NAMES = ["api", "worker"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Every environment variable Sluice reads. The README's configuration table mirrors this schema. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  /** Comma-separated subset of api,worker: which halves this process runs. */
+  SERVICES: z
+    .string()
+    .default("api,worker")
+    .transform((value) => value.split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(SERVICE_NAMES)).min(1)),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: z.url().default(DEFAULT_DATABASE_URL),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  REDIS_URL: z.url().default(DEFAULT_REDIS_URL),
+  /** Prefix for every Redis key Sluice owns, so several deployments (or test files) can share one Redis. */
+  REDIS_PREFIX: z.string().min(1).default("sluice"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Reported as `version` in error envelopes; defaults to the package version. */
+  SLUICE_VERSION: z.string().optional(),
+  /** How long in-flight requests may take to finish after SIGTERM before the process exits anyway. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {}
+
+/** Parses and validates the environment once, at boot. Fails with every problem listed. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new EnvError(`Invalid environment:\n${problems.join("\n")}`);
+  }
+  return result.data;
+}

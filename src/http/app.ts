@@ -1,0 +1,48 @@
+import express, { type Express } from "express";
+import type { Redis } from "ioredis";
+import { pinoHttp } from "pino-http";
+import type { Db } from "../db/prisma.js";
+import type { Logger } from "../shared/logger.js";
+import { throttlingConfigRouter, AUTHORING_BASE_PATHS } from "../throttling/throttling-config.routes.js";
+import type { ThrottlingConfigService } from "../throttling/throttling-config.service.js";
+import { docsRouter } from "./docs.js";
+import { healthRouter } from "./health.js";
+import { collapseSlashes } from "./middleware/collapse-slashes.js";
+import { errorEnvelope, routeNotFound } from "./middleware/error-envelope.js";
+import { requestId } from "./middleware/request-id.js";
+import "./locals.js";
+
+export interface HttpDeps {
+  db: Db;
+  redis: Redis;
+  logger: Logger;
+  version: string;
+  throttlingConfigs: ThrottlingConfigService;
+}
+
+/** The Express app: cross-cutting middleware, feature routers, then the one error middleware. */
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", true);
+  app.use(collapseSlashes, requestId);
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (_req, res) => res.getHeader("x-request-id") as string,
+      customProps: (_req, res) => ({ requestId: res.getHeader("x-request-id") }),
+      // One line per request; headers are left out so credentials never reach the logs.
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(healthRouter(deps.db, deps.redis));
+  app.use(docsRouter());
+  const throttling = throttlingConfigRouter(deps.db, deps.throttlingConfigs);
+  for (const base of AUTHORING_BASE_PATHS) app.use(base, throttling);
+  app.use(routeNotFound);
+  app.use(errorEnvelope({ version: deps.version, logger: deps.logger }));
+  return app;
+}

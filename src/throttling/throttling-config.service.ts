@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Db, Tx } from "../db/prisma.js";
+import { Prisma, type ThrottlingConfig } from "../generated/prisma/client.js";
+import { activateRuntimeVersion, drainRuntimeVersion, updateActiveRuntimeVersion } from "../runtime/runtime-versions.js";
+import { countAliveWorkers } from "../runtime/worker-heartbeats.js";
+import { ApiError } from "../shared/errors/api-error.js";
+import type { Principal, SandboxRef } from "../tenancy/principal.js";
+import type { CanDeployReport, ThrottlingConfigInput } from "./throttling-config.schema.js";
+import { deployedSnapshot } from "./throttling-config.view.js";
+import { errorReport, validatePayload } from "./validate-payload.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const editableFields = (input: ThrottlingConfigInput) => ({
+  name: input.name ?? null,
+  description: input.description ?? null,
+  urlPattern: input.urlPattern,
+  methods: input.methods,
+  maxThroughput: input.maxThroughput,
+});
+
+/** The eight Throttling API operations over Postgres. Every write happens in one transaction. */
+export class ThrottlingConfigService {
+  constructor(
+    private readonly db: Db,
+    private readonly redis: Redis,
+    private readonly redisPrefix: string,
+  ) {}
+
+  list(orgId: string): Promise<ThrottlingConfig[]> {
+    return this.db.throttlingConfig.findMany({ where: { orgId }, orderBy: { createdAt: "asc" } });
+  }
+
+  async get(orgId: string, uid: string): Promise<ThrottlingConfig> {
+    const config = UUID.test(uid) ? await this.db.throttlingConfig.findFirst({ where: { uid, orgId } }) : null;
+    if (!config) throw new ApiError("NOT_FOUND", { context: `uid ${uid}` });
+    return config;
+  }
+
+  async create(actor: Principal, sandbox: SandboxRef, input: ThrottlingConfigInput): Promise<ThrottlingConfig> {
+    try {
+      return await this.db.throttlingConfig.create({
+        data: {
+          uid: randomUUID(),
+          orgId: actor.orgId,
+          sandboxId: sandbox.id,
+          sandboxName: sandbox.name,
+          ...editableFields(input),
+          createdBy: actor.name,
+          createdById: actor.clientId,
+          lastModifiedBy: actor.name,
+          lastModifiedById: actor.clientId,
+        },
+      });
+    } catch (error) {
+      // The unique index on org_id decides races between concurrent creates.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+        throw new ApiError("CREATE_LIMIT", { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  update(actor: Principal, uid: string, input: ThrottlingConfigInput): Promise<ThrottlingConfig> {
+    return this.withLockedConfig(actor.orgId, uid, async (tx, current) => {
+      const deployed = current.state === "deployed";
+      const updated = await tx.throttlingConfig.update({
+        where: { uid },
+        data: {
+          ...editableFields(input),
+          state: deployed ? "deployed" : "updated",
+          lastModifiedBy: actor.name,
+          lastModifiedById: actor.clientId,
+          lastModifiedAt: new Date(),
+        },
+      });
+      if (!deployed) return updated;
+      // Deployed: the runtime takes the new values now, in place (seed: "taken into account immediately").
+      if (!(await updateActiveRuntimeVersion(tx, updated))) throw new ApiError("UPDATE_NOT_ACTIVE");
+      return tx.throttlingConfig.update({ where: { uid }, data: { deployedConfig: deployedSnapshot(updated) } });
+    });
+  }
+
+  async canDeploy(orgId: string, uid: string): Promise<CanDeployReport> {
+    const config = await this.get(orgId, uid);
+    const validated = validatePayload(config);
+    if (!validated.ok) return errorReport(validated.violations);
+    const alive = await countAliveWorkers(this.redis, this.redisPrefix);
+    if (alive > 0) return { validationStatus: "ok" };
+    return {
+      validationStatus: "ok",
+      warnings: [
+        {
+          warningCode: "RUNTIME_NO_WORKER",
+          warning: "no runtime worker is alive: calls will queue until a worker starts (SERVICES=worker)",
+        },
+      ],
+    };
+  }
+
+  deploy(actor: Principal, uid: string): Promise<ThrottlingConfig> {
+    return this.withLockedConfig(actor.orgId, uid, async (tx, current) => {
+      if (current.state === "deployed") throw new ApiError("ALREADY_DEPLOYED");
+      const version = await activateRuntimeVersion(tx, current);
+      return tx.throttlingConfig.update({
+        where: { uid },
+        data: {
+          state: "deployed",
+          hasBeenDeployed: true,
+          version: `${version}.0`,
+          deployedConfig: deployedSnapshot(current),
+          lastDeployedBy: actor.name,
+          lastDeployedById: actor.clientId,
+          lastDeployedAt: new Date(),
+        },
+      });
+    });
+  }
+
+  undeploy(actor: Principal, uid: string): Promise<ThrottlingConfig> {
+    return this.withLockedConfig(actor.orgId, uid, async (tx, current) => {
+      if (current.state !== "deployed") throw new ApiError("NOT_DEPLOYED");
+      await drainRuntimeVersion(tx, uid, new Date());
+      return tx.throttlingConfig.update({ where: { uid }, data: { state: "undeployed" } });
+    });
+  }
+
+  /** `force` undeploys a deployed config first (its runtime version drains for 24 h), in the same transaction. */
+  async remove(actor: Principal, uid: string, force: boolean): Promise<void> {
+    await this.withLockedConfig(actor.orgId, uid, async (tx, current) => {
+      if (current.state === "deployed") {
+        if (!force) throw new ApiError("DELETE_FORBIDDEN");
+        await drainRuntimeVersion(tx, uid, new Date());
+      }
+      await tx.throttlingConfig.delete({ where: { uid } });
+    });
+  }
+
+  /** Runs `work` in a transaction holding a row lock on the org's config, so state transitions serialize. */
+  private async withLockedConfig<T>(orgId: string, uid: string, work: (tx: Tx, current: ThrottlingConfig) => Promise<T>): Promise<T> {
+    if (!UUID.test(uid)) throw new ApiError("NOT_FOUND", { context: `uid ${uid}` });
+    return this.db.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<{ uid: string }[]>`
+        SELECT uid FROM throttling_configs WHERE uid = ${uid}::uuid AND org_id = ${orgId} FOR UPDATE`;
+      const current = locked.length ? await tx.throttlingConfig.findUnique({ where: { uid } }) : null;
+      if (!current) throw new ApiError("NOT_FOUND", { context: `uid ${uid}` });
+      return work(tx, current);
+    });
+  }
+}

@@ -1,0 +1,51 @@
+import type { ThrottlingConfig } from "../generated/prisma/client.js";
+import type { ThrottlingConfigResource } from "./throttling-config.schema.js";
+
+type Method = ThrottlingConfigResource["methods"][number];
+
+/** The stored row as the API shows it (CONTRACT §3); absent optional values are omitted, not null. */
+export function toResource(row: ThrottlingConfig): ThrottlingConfigResource {
+  return {
+    _id: `${row.uid}_${row.sandboxId}`,
+    uid: row.uid,
+    ...(row.name != null ? { name: row.name } : {}),
+    ...(row.description != null ? { description: row.description } : {}),
+    urlPattern: row.urlPattern,
+    methods: row.methods as Method[],
+    maxThroughput: row.maxThroughput,
+    orgId: row.orgId,
+    sandboxId: row.sandboxId,
+    sandboxName: row.sandboxName,
+    state: row.state,
+    hasBeenDeployed: row.hasBeenDeployed,
+    authoringFormatVersion: "1.0",
+    ...(row.version != null ? { version: row.version } : {}),
+    ...(row.deployedConfig != null ? { deployedConfig: row.deployedConfig as ThrottlingConfigResource["deployedConfig"] } : {}),
+    metadata: {
+      createdBy: row.createdBy,
+      createdById: row.createdById,
+      createdAt: row.createdAt.toISOString(),
+      lastModifiedBy: row.lastModifiedBy,
+      lastModifiedById: row.lastModifiedById,
+      lastModifiedAt: row.lastModifiedAt.toISOString(),
+      ...(row.lastDeployedAt
+        ? {
+            lastDeployedBy: row.lastDeployedBy ?? "",
+            lastDeployedById: row.lastDeployedById ?? "",
+            lastDeployedAt: row.lastDeployedAt.toISOString(),
+          }
+        : {}),
+    },
+  };
+}
+
+/** The values the runtime enforces, frozen at deploy time (and refreshed by an update while deployed). */
+export function deployedSnapshot(row: ThrottlingConfig): NonNullable<ThrottlingConfigResource["deployedConfig"]> {
+  return {
+    ...(row.name != null ? { name: row.name } : {}),
+    ...(row.description != null ? { description: row.description } : {}),
+    urlPattern: row.urlPattern,
+    methods: row.methods as Method[],
+    maxThroughput: row.maxThroughput,
+  };
+}

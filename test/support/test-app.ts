@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import supertest from "supertest";
+import { createSluice } from "../../src/composition-root.js";
+import { DEFAULT_REDIS_URL } from "../../src/config/defaults.js";
+import { loadEnv } from "../../src/config/env.js";
+import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
+import { createLogger } from "../../src/shared/logger.js";
+import { TenancyService } from "../../src/tenancy/tenancy.service.js";
+import { createTestDatabase, type TestDatabase } from "./database.js";
+
+export const REDIS_URL = process.env["REDIS_URL"] ?? DEFAULT_REDIS_URL;
+
+export interface Tenant {
+  orgId: string;
+  clientId: string;
+  token: string;
+  credentialName: string;
+  prodSandbox: { id: string; name: string };
+  devSandbox: { id: string; name: string };
+  /** The four credential headers, for `sandbox` (default: the production one). */
+  headers(sandbox?: string): Record<string, string>;
+}
+
+export interface TestApp {
+  readonly url: string;
+  readonly database: TestDatabase;
+  /** A separate client for arranging and asserting database state. */
+  readonly db: PrismaClient;
+  readonly redis: Redis;
+  readonly redisPrefix: string;
+  readonly tenancy: TenancyService;
+  request(): supertest.Agent;
+  /** An org with a `prod` (production) and a `dev` (development) sandbox and one credential. */
+  createTenant(orgId?: string): Promise<Tenant>;
+  close(): Promise<void>;
+}
+
+/** Starts the real app (API on an ephemeral port) against a fresh database and a private Redis key prefix. */
+export async function startTestApp(envOverrides: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const redisPrefix = `sluice-test-${randomBytes(6).toString("hex")}`;
+  const env = loadEnv({
+    NODE_ENV: "test",
+    SERVICES: "api",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    LOG_LEVEL: process.env["TEST_LOG_LEVEL"] ?? "silent",
+    ...envOverrides,
+  });
+  const sluice = createSluice(env, createLogger(env.LOG_LEVEL));
+  await sluice.start();
+  const url = `http://127.0.0.1:${sluice.port}`;
+  const db = createPrisma(database.url, 4);
+  const redis = new Redis(REDIS_URL);
+  const tenancy = new TenancyService(db);
+
+  return {
+    url,
+    database,
+    db,
+    redis,
+    redisPrefix,
+    tenancy,
+    request: () => supertest.agent(url),
+    async createTenant(orgId = `ORG${randomBytes(6).toString("hex").toUpperCase()}@AdobeOrg`) {
+      await tenancy.createOrg(orgId, `Org ${orgId}`, "M");
+      const prod = await tenancy.createSandbox(orgId, "prod", "production");
+      const dev = await tenancy.createSandbox(orgId, "dev", "development");
+      const credential = await tenancy.createCredential(orgId, `integration-${orgId}`);
+      return {
+        orgId,
+        clientId: credential.clientId,
+        token: credential.token,
+        credentialName: credential.name,
+        prodSandbox: { id: prod.id, name: prod.name },
+        devSandbox: { id: dev.id, name: dev.name },
+        headers: (sandbox = "prod") => ({
+          Authorization: `Bearer ${credential.token}`,
+          "x-api-key": credential.clientId,
+          "x-gw-ims-org-id": orgId,
+          "x-sandbox-name": sandbox,
+        }),
+      };
+    },
+    async close() {
+      await sluice.stop();
+      const keys = await redis.keys(`${redisPrefix}*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+      await db.$disconnect();
+      await database.drop();
+    },
+  };
+}
