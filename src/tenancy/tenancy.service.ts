@@ -14,12 +14,20 @@ export class TenancyService {
     return this.db.org.create({ data: { id, name, plan } });
   }
 
+  findOrg(id: string) {
+    return this.db.org.findUnique({ where: { id } });
+  }
+
   listOrgs() {
     return this.db.org.findMany({ orderBy: { createdAt: "asc" } });
   }
 
   createSandbox(orgId: string, name: string, type: SandboxType) {
     return this.db.sandbox.create({ data: { id: randomUUID(), orgId, name, type } });
+  }
+
+  findSandbox(orgId: string, name: string) {
+    return this.db.sandbox.findUnique({ where: { orgId_name: { orgId, name } } });
   }
 
   listSandboxes(orgId: string) {

@@ -9,7 +9,7 @@ const ABSOLUTE = /^([^:/?#]*):\/\/([^/?#]*)(.*)$/s;
 export function urlPatternViolation(pattern: string): ErrorName | undefined {
   const parts = ABSOLUTE.exec(pattern);
   if (parts && (parts[1]!.includes("*") || parts[2]!.includes("*"))) return "CONFIG_WILDCARD_IN_HOST";
-  if (!parts || /\s/.test(pattern) || pattern.includes("?") || pattern.includes("#")) {
+  if (!parts || !parts[2] || /\s/.test(pattern) || pattern.includes("?") || pattern.includes("#")) {
     return "CONFIG_MALFORMED_URL_PATTERN";
   }
   const scheme = parts[1]!.toLowerCase();

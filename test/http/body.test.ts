@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Response } from "supertest";
+import { expectEnvelope, type ExpectedEnvelope } from "../support/envelope.js";
+import { startTestApp, type TestApp, type Tenant } from "../support/test-app.js";
+
+// CONTRACT §1 (transport) and §4 (a body that is not a JSON object is ERR_THROTTLING_CONFIG_106).
+
+const VALID = { urlPattern: "https://api.example.org/data/*", methods: ["POST"], maxThroughput: 1000 };
+const INVALID_PAYLOAD = {
+  status: 400,
+  code: "ERR_THROTTLING_CONFIG_106",
+  family: "INPUT_OUTPUT_ERROR",
+  message: "throttling config: invalid payload",
+  schema: "throttlingConfigs$prod",
+};
+const INVALID_PAYLOAD_REPORT = {
+  validationStatus: "error",
+  reason: "1 error(s) currently blocking the publication",
+  errors: [{ errorCode: "ERR_THROTTLING_CONFIG_106", error: "throttling config: invalid payload" }],
+};
+const UNSUPPORTED_MEDIA_TYPE = {
+  status: 415,
+  code: "ERR_UNSUPPORTED_MEDIA_TYPE",
+  family: "INPUT_OUTPUT_ERROR",
+  message: "a request body must be sent with Content-Type: application/json (charset utf-8)",
+};
+
+let app: TestApp;
+let tenant: Tenant;
+beforeAll(async () => {
+  app = await startTestApp();
+  tenant = await app.createTenant();
+});
+afterAll(() => app.close());
+
+/** A create request for `owner` (default: the shared tenant), with `body` sent verbatim as `contentType`. */
+const createRaw = (body: string, contentType = "application/json", owner = tenant) =>
+  app.request().post("/authoring/throttlingConfigs").set(owner.headers()).set("Content-Type", contentType).send(body);
+
+/** The envelope, and nothing stored for the shared tenant. */
+async function expectRejected(res: Response, expected: ExpectedEnvelope) {
+  expectEnvelope(res, expected);
+  expect(await app.db.throttlingConfig.count({ where: { orgId: tenant.orgId } })).toBe(0);
+}
+
+describe("request bodies on create", () => {
+  it("answers malformed JSON with 106 and a canDeploy report", async () => {
+    const res = await createRaw('{"urlPattern": "https://api.example.org/*", "methods": [');
+    await expectRejected(res, INVALID_PAYLOAD);
+    expect(res.body.canDeploy).toEqual(INVALID_PAYLOAD_REPORT);
+  });
+
+  it("answers an empty body with 106", async () => {
+    const res = await app.request().post("/authoring/throttlingConfigs").set(tenant.headers());
+    await expectRejected(res, INVALID_PAYLOAD);
+    expect(res.body.canDeploy).toEqual(INVALID_PAYLOAD_REPORT);
+  });
+
+  it.each([["null"], ["[]"], ['"a string"'], ["42"]])("answers the JSON value %s with 106", async (body) => {
+    const res = await createRaw(body);
+    await expectRejected(res, INVALID_PAYLOAD);
+    expect(res.body.canDeploy).toEqual(INVALID_PAYLOAD_REPORT);
+  });
+
+  it("answers a JSON-looking text/plain body with 415", async () => {
+    await expectRejected(await createRaw(JSON.stringify(VALID), "text/plain"), UNSUPPORTED_MEDIA_TYPE);
+  });
+
+  it("answers a non-UTF charset with 415", async () => {
+    await expectRejected(await createRaw(JSON.stringify(VALID), "application/json; charset=latin1"), UNSUPPORTED_MEDIA_TYPE);
+  });
+
+  const huge = JSON.stringify({ ...VALID, description: "x".repeat(2 * 1024 * 1024) });
+
+  it.each([["text/plain"], ["application/json; charset=latin1"]])(
+    "answers a 2 MB %s body with 415 rather than dropping the connection",
+    async (contentType) => {
+      await expectRejected(await createRaw(huge, contentType), UNSUPPORTED_MEDIA_TYPE);
+    },
+  );
+
+  it("answers a 2 MB body with 413 rather than dropping the connection", async () => {
+    await expectRejected(await createRaw(huge), {
+      status: 413,
+      code: "ERR_PAYLOAD_TOO_LARGE",
+      family: "INPUT_OUTPUT_ERROR",
+      message: "request body exceeds the 1 MB limit",
+    });
+  });
+
+  it("accepts application/json;charset=utf-8", async () => {
+    const res = await createRaw(JSON.stringify(VALID), "application/json;charset=utf-8", await app.createTenant());
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.resStatus).toBe("created");
+  });
+});
+
+describe("routing", () => {
+  let owner: Tenant;
+  beforeAll(async () => {
+    owner = await app.createTenant();
+    expect((await createRaw(JSON.stringify(VALID), "application/json", owner)).status).toBe(200);
+  });
+
+  it("answers an unknown route with a 404 envelope", async () => {
+    const notFound = { status: 404, code: "ERR_ROUTE_NOT_FOUND", family: "INPUT_OUTPUT_ERROR", message: "no such route" };
+    expectEnvelope(await app.request().get("/nope"), notFound);
+    expectEnvelope(await app.request().post("/authoring/nope").set(tenant.headers()), notFound);
+  });
+
+  it("collapses repeated slashes", async () => {
+    const res = await app.request().post("//authoring//list/throttlingConfigs").set(owner.headers());
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.results).toEqual([expect.objectContaining({ orgId: owner.orgId })]);
+  });
+
+  it.each([["/authoring"], ["/journey/orchestration"]])("serves the API under %s", async (base) => {
+    const res = await app.request().post(`${base}/list/throttlingConfigs`).set(owner.headers());
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.results).toEqual([expect.objectContaining({ orgId: owner.orgId, urlPattern: VALID.urlPattern })]);
+  });
+});
