@@ -20,7 +20,8 @@ export interface Sluice {
 /** The one place where clients are created and wired into the features. */
 export function createSluice(env: Env, logger: Logger): Sluice {
   const db = createPrisma(env.DATABASE_URL, env.DATABASE_POOL_SIZE);
-  const redis = new Redis(env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // Connects (and reconnects) in the background: a Redis outage degrades features, it does not stop the API.
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
   const throttlingConfigs = new ThrottlingConfigService(db, redis, env.REDIS_PREFIX);
   const app = createHttpApp({ db, redis, logger, version: resolveVersion(env.SLUICE_VERSION), throttlingConfigs });
@@ -32,7 +33,6 @@ export function createSluice(env: Env, logger: Logger): Sluice {
       return typeof address === "object" && address ? address.port : env.PORT;
     },
     async start() {
-      await redis.connect();
       if (env.SERVICES.includes("worker")) {
         logger.warn("SERVICES includes worker, but this build has no runtime worker yet; running the API only");
       }
@@ -49,7 +49,8 @@ export function createSluice(env: Env, logger: Logger): Sluice {
         await closed;
         clearTimeout(deadline);
       }
-      await redis.quit().catch(() => undefined);
+      if (redis.status === "ready") await redis.quit().catch(() => undefined);
+      else redis.disconnect();
       await db.$disconnect();
       logger.info("sluice stopped");
     },

@@ -4,10 +4,17 @@ import type { ThrottlingConfig } from "../generated/prisma/client.js";
 /** How long an undeployed runtime version keeps draining its queue (seed: "pending events continue ... 24 hours"). */
 export const DRAIN_PERIOD_MS = 24 * 60 * 60 * 1000;
 
-const valuesOf = (config: ThrottlingConfig) => ({
-  urlPattern: config.urlPattern,
-  methods: config.methods,
-  maxThroughput: config.maxThroughput,
+/** The values a runtime version enforces. */
+export interface RuntimeValues {
+  urlPattern: string;
+  methods: string[];
+  maxThroughput: number;
+}
+
+const valuesOf = ({ urlPattern, methods, maxThroughput }: RuntimeValues): RuntimeValues => ({
+  urlPattern,
+  methods,
+  maxThroughput,
 });
 
 /** Deploy: a new active runtime version, numbered after the org's previous ones. Returns its number. */
@@ -21,10 +28,10 @@ export async function activateRuntimeVersion(tx: Tx, config: ThrottlingConfig): 
 }
 
 /** Update of a deployed config: the active version takes the new values in place. False if none is active. */
-export async function updateActiveRuntimeVersion(tx: Tx, config: ThrottlingConfig): Promise<boolean> {
+export async function updateActiveRuntimeVersion(tx: Tx, configUid: string, values: RuntimeValues): Promise<boolean> {
   const { count } = await tx.runtimeVersion.updateMany({
-    where: { configUid: config.uid, status: "active" },
-    data: valuesOf(config),
+    where: { configUid, status: "active" },
+    data: valuesOf(values),
   });
   return count > 0;
 }

@@ -6,7 +6,7 @@ import { activateRuntimeVersion, drainRuntimeVersion, updateActiveRuntimeVersion
 import { countAliveWorkers } from "../runtime/worker-heartbeats.js";
 import { ApiError } from "../shared/errors/api-error.js";
 import type { Principal, SandboxRef } from "../tenancy/principal.js";
-import type { CanDeployReport, ThrottlingConfigInput } from "./throttling-config.schema.js";
+import type { CanDeployReport, CanDeployWarning, ThrottlingConfigInput } from "./throttling-config.schema.js";
 import { deployedSnapshot } from "./throttling-config.view.js";
 import { errorReport, validatePayload } from "./validate-payload.js";
 
@@ -64,38 +64,42 @@ export class ThrottlingConfigService {
 
   update(actor: Principal, uid: string, input: ThrottlingConfigInput): Promise<ThrottlingConfig> {
     return this.withLockedConfig(actor.orgId, uid, async (tx, current) => {
+      const values = editableFields(input);
       const deployed = current.state === "deployed";
-      const updated = await tx.throttlingConfig.update({
+      // Deployed: the runtime takes the new values now, in place (seed: "taken into account immediately").
+      if (deployed && !(await updateActiveRuntimeVersion(tx, uid, values))) throw new ApiError("UPDATE_NOT_ACTIVE");
+      return tx.throttlingConfig.update({
         where: { uid },
         data: {
-          ...editableFields(input),
+          ...values,
           state: deployed ? "deployed" : "updated",
+          ...(deployed ? { deployedConfig: deployedSnapshot(values) } : {}),
           lastModifiedBy: actor.name,
           lastModifiedById: actor.clientId,
           lastModifiedAt: new Date(),
         },
       });
-      if (!deployed) return updated;
-      // Deployed: the runtime takes the new values now, in place (seed: "taken into account immediately").
-      if (!(await updateActiveRuntimeVersion(tx, updated))) throw new ApiError("UPDATE_NOT_ACTIVE");
-      return tx.throttlingConfig.update({ where: { uid }, data: { deployedConfig: deployedSnapshot(updated) } });
     });
   }
 
+  /** Re-validates the stored config and reports runtime readiness as warnings (CONTRACT §4). */
   async canDeploy(orgId: string, uid: string): Promise<CanDeployReport> {
-    const config = await this.get(orgId, uid);
-    const validated = validatePayload(config);
+    const validated = validatePayload(await this.get(orgId, uid));
     if (!validated.ok) return errorReport(validated.violations);
-    const alive = await countAliveWorkers(this.redis, this.redisPrefix);
-    if (alive > 0) return { validationStatus: "ok" };
+    const warning = await this.runtimeWarning();
+    return warning ? { validationStatus: "ok", warnings: [warning] } : { validationStatus: "ok" };
+  }
+
+  /** Readiness is advisory: an unreachable Redis becomes a warning, so a committed create or update still answers 200. */
+  private async runtimeWarning(): Promise<CanDeployWarning | undefined> {
+    const alive = await countAliveWorkers(this.redis, this.redisPrefix).catch(() => undefined);
+    if (alive === undefined) {
+      return { warningCode: "RUNTIME_UNKNOWN", warning: "runtime readiness could not be checked: Redis is unreachable" };
+    }
+    if (alive > 0) return undefined;
     return {
-      validationStatus: "ok",
-      warnings: [
-        {
-          warningCode: "RUNTIME_NO_WORKER",
-          warning: "no runtime worker is alive: calls will queue until a worker starts (SERVICES=worker)",
-        },
-      ],
+      warningCode: "RUNTIME_NO_WORKER",
+      warning: "no runtime worker is alive: calls will queue until a worker starts (SERVICES=worker)",
     };
   }
 

@@ -40,12 +40,14 @@ export function toResource(row: ThrottlingConfig): ThrottlingConfigResource {
 }
 
 /** The values the runtime enforces, frozen at deploy time (and refreshed by an update while deployed). */
-export function deployedSnapshot(row: ThrottlingConfig): NonNullable<ThrottlingConfigResource["deployedConfig"]> {
+export function deployedSnapshot(
+  values: Pick<ThrottlingConfig, "name" | "description" | "urlPattern" | "methods" | "maxThroughput">,
+): NonNullable<ThrottlingConfigResource["deployedConfig"]> {
   return {
-    ...(row.name != null ? { name: row.name } : {}),
-    ...(row.description != null ? { description: row.description } : {}),
-    urlPattern: row.urlPattern,
-    methods: row.methods as Method[],
-    maxThroughput: row.maxThroughput,
+    ...(values.name != null ? { name: values.name } : {}),
+    ...(values.description != null ? { description: values.description } : {}),
+    urlPattern: values.urlPattern,
+    methods: values.methods as Method[],
+    maxThroughput: values.maxThroughput,
   };
 }
