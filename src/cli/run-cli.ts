@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { EnvError, loadEnv, type Env } from "../config/env.js";
+import { loadEnv, type Env } from "../config/env.js";
 import { createPrisma, type PrismaClient } from "../db/prisma.js";
 import { TenancyService } from "../tenancy/tenancy.service.js";
 import { Output } from "./output.js";

@@ -99,7 +99,7 @@ export class ThrottlingConfigService {
     if (alive > 0) return undefined;
     return {
       warningCode: "RUNTIME_NO_WORKER",
-      warning: "no runtime worker is alive: calls will queue until a worker starts (SERVICES=worker)",
+      warning: "no runtime worker is alive: a deployed config is enforced only once a worker runs (SERVICES=worker)",
     };
   }
 

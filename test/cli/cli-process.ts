@@ -24,8 +24,14 @@ export function runCliScript(script: "sluice" | "dev-seed", args: string[], env:
   });
 }
 
-/** `sluice <args> --json` against `databaseUrl`; stdout parsed when the command succeeded. */
-export async function sluiceJson<T = unknown>(databaseUrl: string, ...args: string[]): Promise<CliRun & { json: T }> {
-  const run = await runCliScript("sluice", [...args, "--json"], { DATABASE_URL: databaseUrl });
-  return { ...run, json: (run.code === 0 ? JSON.parse(run.stdout) : undefined) as T };
+/** `sluice <args> --json` against the database at `databaseUrl`. */
+export function sluice(databaseUrl: string, ...args: string[]): Promise<CliRun> {
+  return runCliScript("sluice", [...args, "--json"], { DATABASE_URL: databaseUrl });
+}
+
+/** Like `sluice`, for commands that must succeed: resolves to the parsed JSON document on stdout. */
+export async function sluiceOk<T>(databaseUrl: string, ...args: string[]): Promise<T> {
+  const run = await sluice(databaseUrl, ...args);
+  if (run.code !== 0 || run.stderr !== "") throw new Error(`sluice ${args.join(" ")} exited ${run.code}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as T;
 }
