@@ -6,6 +6,8 @@ import { startTestApp, type TestApp, type Tenant } from "../support/test-app.js"
 // CONTRACT §1 (transport) and §4 (a body that is not a JSON object is ERR_THROTTLING_CONFIG_106).
 
 const VALID = { urlPattern: "https://api.example.org/data/*", methods: ["POST"], maxThroughput: 1000 };
+const VALID_JSON = JSON.stringify(VALID);
+const HUGE_JSON = JSON.stringify({ ...VALID, description: "x".repeat(2 * 1024 * 1024) });
 const INVALID_PAYLOAD = {
   status: 400,
   code: "ERR_THROTTLING_CONFIG_106",
@@ -17,6 +19,12 @@ const INVALID_PAYLOAD_REPORT = {
   validationStatus: "error",
   reason: "1 error(s) currently blocking the publication",
   errors: [{ errorCode: "ERR_THROTTLING_CONFIG_106", error: "throttling config: invalid payload" }],
+};
+const PAYLOAD_TOO_LARGE = {
+  status: 413,
+  code: "ERR_PAYLOAD_TOO_LARGE",
+  family: "INPUT_OUTPUT_ERROR",
+  message: "request body exceeds the 1 MB limit",
 };
 const UNSUPPORTED_MEDIA_TYPE = {
   status: 415,
@@ -50,8 +58,11 @@ describe("request bodies on create", () => {
     expect(res.body.canDeploy).toEqual(INVALID_PAYLOAD_REPORT);
   });
 
-  it("answers an empty body with 106", async () => {
-    const res = await app.request().post("/authoring/throttlingConfigs").set(tenant.headers());
+  it.each([
+    ["without a Content-Type", () => app.request().post("/authoring/throttlingConfigs").set(tenant.headers())],
+    ["with Content-Type: application/json", () => createRaw("")],
+  ])("answers an empty body %s with 106", async (_label, request) => {
+    const res = await request();
     await expectRejected(res, INVALID_PAYLOAD);
     expect(res.body.canDeploy).toEqual(INVALID_PAYLOAD_REPORT);
   });
@@ -62,34 +73,28 @@ describe("request bodies on create", () => {
     expect(res.body.canDeploy).toEqual(INVALID_PAYLOAD_REPORT);
   });
 
-  it("answers a JSON-looking text/plain body with 415", async () => {
-    await expectRejected(await createRaw(JSON.stringify(VALID), "text/plain"), UNSUPPORTED_MEDIA_TYPE);
+  it.each([
+    ["a JSON-looking text/plain body", VALID_JSON, "text/plain"],
+    ["a non-UTF charset", VALID_JSON, "application/json; charset=latin1"],
+    ["a 2 MB text/plain body", HUGE_JSON, "text/plain"],
+    ["a 2 MB non-UTF body", HUGE_JSON, "application/json; charset=latin1"],
+  ])("answers %s with 415", async (_label, body, contentType) => {
+    await expectRejected(await createRaw(body, contentType), UNSUPPORTED_MEDIA_TYPE);
   });
-
-  it("answers a non-UTF charset with 415", async () => {
-    await expectRejected(await createRaw(JSON.stringify(VALID), "application/json; charset=latin1"), UNSUPPORTED_MEDIA_TYPE);
-  });
-
-  const huge = JSON.stringify({ ...VALID, description: "x".repeat(2 * 1024 * 1024) });
-
-  it.each([["text/plain"], ["application/json; charset=latin1"]])(
-    "answers a 2 MB %s body with 415 rather than dropping the connection",
-    async (contentType) => {
-      await expectRejected(await createRaw(huge, contentType), UNSUPPORTED_MEDIA_TYPE);
-    },
-  );
 
   it("answers a 2 MB body with 413 rather than dropping the connection", async () => {
-    await expectRejected(await createRaw(huge), {
-      status: 413,
-      code: "ERR_PAYLOAD_TOO_LARGE",
-      family: "INPUT_OUTPUT_ERROR",
-      message: "request body exceeds the 1 MB limit",
-    });
+    await expectRejected(await createRaw(HUGE_JSON), PAYLOAD_TOO_LARGE);
+  });
+
+  it("answers a 2 MB chunked body (no Content-Length) with 413", async () => {
+    const request = app.request().post("/authoring/throttlingConfigs").set(tenant.headers()).type("application/json");
+    const chunk = 64 * 1024;
+    for (let offset = 0; offset < HUGE_JSON.length; offset += chunk) request.write(HUGE_JSON.slice(offset, offset + chunk));
+    await expectRejected(await request, PAYLOAD_TOO_LARGE);
   });
 
   it("accepts application/json;charset=utf-8", async () => {
-    const res = await createRaw(JSON.stringify(VALID), "application/json;charset=utf-8", await app.createTenant());
+    const res = await createRaw(VALID_JSON, "application/json;charset=utf-8", await app.createTenant());
     expect(res.status, res.text).toBe(200);
     expect(res.body.resStatus).toBe("created");
   });
@@ -99,7 +104,7 @@ describe("routing", () => {
   let owner: Tenant;
   beforeAll(async () => {
     owner = await app.createTenant();
-    expect((await createRaw(JSON.stringify(VALID), "application/json", owner)).status).toBe(200);
+    expect((await createRaw(VALID_JSON, "application/json", owner)).status).toBe(200);
   });
 
   it("answers an unknown route with a 404 envelope", async () => {
