@@ -1,0 +1,94 @@
+import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
+import { EXAMPLE_ORG_ID, EXAMPLE_SANDBOX, EXAMPLE_UID } from "./examples.js";
+
+// Plain OpenAPI components (credentials, parameters, headers) that have no zod schema behind them.
+
+export const SECURITY_SCHEMES = {
+  bearerAuth: {
+    type: "http",
+    scheme: "bearer",
+    description: "`Authorization: Bearer <token>`: the credential's token, shown once when an operator issues it.",
+  },
+  apiKey: {
+    type: "apiKey",
+    in: "header",
+    name: "x-api-key",
+    description: "The credential's client id.",
+  },
+} as const;
+
+/** Both schemes together (a credential is a token plus its client id). */
+export const CREDENTIAL_SECURITY = [{ bearerAuth: [], apiKey: [] }];
+
+export const PARAMETERS = {
+  Uid: {
+    name: "uid",
+    in: "path",
+    required: true,
+    description: "The throttling config's uid. A uid of another organization answers 404 (14467), like an unknown one.",
+    schema: { type: "string", format: "uuid" },
+    example: EXAMPLE_UID,
+  },
+  OrgId: {
+    name: "x-gw-ims-org-id",
+    in: "header",
+    required: true,
+    description: "The organization; must be the credential's organization (403 otherwise).",
+    schema: { type: "string" },
+    example: EXAMPLE_ORG_ID,
+  },
+  SandboxName: {
+    name: "x-sandbox-name",
+    in: "header",
+    required: true,
+    description:
+      "A sandbox registered for the organization. It must be a production sandbox: a development one answers " +
+      "400 (1463), an unknown one 500 (4000).",
+    schema: { type: "string" },
+    example: EXAMPLE_SANDBOX.name,
+  },
+  RequestId: {
+    name: "x-request-id",
+    in: "header",
+    required: false,
+    description:
+      "Optional. Reused as the response's request id when it is 1–128 characters of `A-Z a-z 0-9 . _ -`; " +
+      "otherwise a new 32-alphanumeric id is generated.",
+    schema: { type: "string" },
+  },
+  ForceDelete: {
+    name: "forceDelete",
+    in: "query",
+    required: false,
+    description:
+      "`true` (case-insensitive) deletes a deployed config too: it is undeployed first (its runtime drains for 24 h). " +
+      "Without it, deleting a deployed config answers 400 (1456).",
+    schema: { type: "boolean", default: false },
+  },
+} as const;
+
+export const HEADERS = {
+  XRequestId: {
+    description: "The request id: the caller's `x-request-id` or a new one; also `requestId` in error bodies.",
+    required: true,
+    schema: { type: "string" },
+  },
+  RetryAfter: {
+    description: "Seconds to wait before retrying.",
+    required: true,
+    schema: { type: "integer", minimum: 0 },
+  },
+} as const;
+
+export const parameterRef = (name: keyof typeof PARAMETERS) => ({ $ref: `#/components/parameters/${name}` });
+export const headerRef = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
+
+/** Headers on every response; 503s (and 429s) add `Retry-After`. */
+export const RESPONSE_HEADERS = { "x-request-id": headerRef("XRequestId") };
+export const RETRY_RESPONSE_HEADERS = { ...RESPONSE_HEADERS, "Retry-After": headerRef("RetryAfter") };
+
+export function registerComponents(registry: OpenAPIRegistry): void {
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) registry.registerComponent("securitySchemes", name, scheme);
+  for (const [name, parameter] of Object.entries(PARAMETERS)) registry.registerComponent("parameters", name, parameter);
+  for (const [name, header] of Object.entries(HEADERS)) registry.registerComponent("headers", name, header);
+}

@@ -1,0 +1,76 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
+import { ERRORS } from "../shared/errors/catalogue.js";
+import { AUTHORING_BASE_PATHS } from "../throttling/throttling-config.routes.js";
+import { CREDENTIAL_SECURITY, RESPONSE_HEADERS, registerComponents } from "./components.js";
+import { errorDetail } from "./error-envelope.schema.js";
+import { examplesOf } from "./error-examples.js";
+import { knownError } from "./responses.js";
+import { EXAMPLE_BASE_PATH, SERVICE_VERSION } from "./examples.js";
+import { OPERATIONS_TAG, registerOperationsPaths } from "./operations-paths.js";
+import { AUTHORING_TAG, registerAuthoringPaths } from "./throttling-paths.js";
+
+export type OpenApiDocument = ReturnType<OpenApiGeneratorV31["generateDocument"]>;
+
+const catalogueTable = [
+  "| code | HTTP | family | message |",
+  "| --- | --- | --- | --- |",
+  ...Object.values(ERRORS).map(({ code, status, family, message }) => `| \`${code}\` | ${status} | ${family} | ${message} |`),
+].join("\n");
+
+const DESCRIPTION = `A self-hosted, Throttling-API-compatible authoring API for throttling configurations.
+
+**Base paths.** The API answers on both \`${AUTHORING_BASE_PATHS.join("` and `")}\` (the \`basePath\` server variable); \
+the paths below are relative to it. Repeated slashes are collapsed, so \`{{JO_HOST}}/{{BASE_PATH}}/...\` works.
+
+**Credentials.** Every authoring request sends \`Authorization: Bearer <token>\`, \`x-api-key: <client id>\`, \
+\`x-gw-ims-org-id\` and \`x-sandbox-name\` (a production sandbox of the organization).
+
+**Errors.** An error answers \`{ status, error, requestId }\` where \`error\` is a JSON *string* (see \`ErrorDetail\`). \
+Codes:
+
+${catalogueTable}`;
+
+/** Builds the OpenAPI 3.1 document from the zod schemas, the error catalogue and the route table. */
+export function buildOpenApiDocument(): OpenApiDocument {
+  const registry = new OpenAPIRegistry();
+  registerComponents(registry);
+  registry.registerComponent("responses", "RouteNotFound", {
+    description: "Any path or method not in this document (under a base path, after the credentials are checked).",
+    headers: RESPONSE_HEADERS,
+    content: {
+      "application/json": {
+        schema: { $ref: "#/components/schemas/ErrorEnvelope" },
+        examples: examplesOf([knownError("ROUTE_NOT_FOUND", { method: "GET", path: `${EXAMPLE_BASE_PATH}/throttlingConfigs` })]),
+      },
+    },
+  });
+  registerAuthoringPaths(registry);
+  registerOperationsPaths(registry);
+
+  // ErrorDetail is only referenced from a string's `contentSchema`, so it is registered explicitly.
+  const generator = new OpenApiGeneratorV31([...registry.definitions, { type: "schema", schema: errorDetail }], {
+    sortComponents: "alphabetically",
+  });
+  return generator.generateDocument({
+    openapi: "3.1.0",
+    info: { title: "Sluice authoring API", version: SERVICE_VERSION, description: DESCRIPTION },
+    servers: [
+      {
+        url: "{basePath}",
+        description: "The authoring API, relative to the service's host.",
+        variables: {
+          basePath: {
+            default: EXAMPLE_BASE_PATH,
+            enum: [...AUTHORING_BASE_PATHS],
+            description: "`/authoring` is the Throttling API's `BASE_PATH`; `/journey/orchestration` is Adobe's current one.",
+          },
+        },
+      },
+    ],
+    security: CREDENTIAL_SECURITY,
+    tags: [
+      { name: AUTHORING_TAG, description: "The Throttling API (`throttlingConfigs`)." },
+      { name: OPERATIONS_TAG, description: "Health and documentation, at the service root." },
+    ],
+  });
+}
