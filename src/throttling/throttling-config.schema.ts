@@ -83,7 +83,7 @@ export const throttlingConfigResource = z
     description: z.string().optional(),
     urlPattern: z.string(),
     methods: z.array(z.enum(HTTP_METHODS)),
-    maxThroughput: z.int(),
+    maxThroughput: z.int().min(MIN_THROUGHPUT).max(MAX_THROUGHPUT),
     orgId: z.string(),
     sandboxId: z.uuid(),
     sandboxName: z.string(),
@@ -98,8 +98,10 @@ export const throttlingConfigResource = z
 
 export type ThrottlingConfigResource = z.infer<typeof throttlingConfigResource>;
 
-const issue = z.object({ errorCode: z.string(), error: z.string() });
-const warning = z.object({ warningCode: z.string(), warning: z.string() });
+const issue = z.object({ errorCode: z.string(), error: z.string() }).meta({ id: "CanDeployIssue" });
+const warning = z
+  .object({ warningCode: z.enum(["RUNTIME_NO_WORKER", "RUNTIME_UNKNOWN"]), warning: z.string() })
+  .meta({ id: "CanDeployWarning" });
 
 export const canDeployReport = z
   .object({
@@ -134,4 +136,4 @@ export const updateResponse = z
     canDeploy: canDeployReport,
   })
   .meta({ id: "UpdateResponse" });
-export const deleteResponse = z.object({}).meta({ id: "DeleteResponse" });
+export const deleteResponse = z.strictObject({}).meta({ id: "DeleteResponse" });

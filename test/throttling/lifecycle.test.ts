@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ERRORS } from "../../src/shared/errors/catalogue.js";
 import { heartbeatKey } from "../../src/runtime/worker-heartbeats.js";
 import { expectEnvelope } from "../support/envelope.js";
+import { expectMatchesSpec } from "../support/openapi.js";
 import { startTestApp, type Tenant, type TestApp } from "../support/test-app.js";
 
 let app: TestApp;
@@ -44,6 +45,7 @@ describe("create", () => {
   it("answers like the seed: canDeploy, createdElement with every stored field, uid, uri, resStatus", async () => {
     const res = await api().post(`${BASE}/throttlingConfigs`).set(tenant.headers()).send(PAYLOAD);
     expect(res.status).toBe(200);
+    expectMatchesSpec(res, "POST", "/throttlingConfigs");
     const { uid } = res.body;
     expect(res.body).toMatchObject({ uid, uri: `/authoring/throttlingConfigs/${uid}`, resStatus: "created" });
     expect(res.body.canDeploy.validationStatus).toBe("ok");
@@ -99,6 +101,7 @@ describe("list and get", () => {
     const uid = await createConfig();
     const list = await api().post(`${BASE}/list/throttlingConfigs`).set(tenant.headers());
     expect(list.status).toBe(200);
+    expectMatchesSpec(list, "POST", "/list/throttlingConfigs");
     expect(list.body.results.map((c: { uid: string }) => c.uid)).toEqual([uid]);
     expect(await getConfig(uid)).toEqual(list.body.results[0]);
     for (const unknown of ["4b1a0b64-9f58-4a43-9d7e-2a7d9b1c0f00", "not-a-uuid"]) {
@@ -115,11 +118,14 @@ describe("state machine (CONTRACT §3)", () => {
 
     const updated = await update(uid, { ...PAYLOAD, maxThroughput: 3000 });
     expect(updated.status).toBe(200);
+    expectMatchesSpec(updated, "PUT", "/throttlingConfigs/{uid}");
     expect(updated.body).toMatchObject({ uid, uri: path(uid), resStatus: "updated", canDeploy: { validationStatus: "ok" } });
     expect(updated.body.updatedElement).toMatchObject({ state: "updated", maxThroughput: 3000, hasBeenDeployed: false });
 
     await deploy(uid);
-    const deployed = await getConfig(uid);
+    const fetched = await api().get(path(uid)).set(tenant.headers());
+    expectMatchesSpec(fetched, "GET", "/throttlingConfigs/{uid}");
+    const deployed = fetched.body.result;
     expect(deployed).toMatchObject({
       state: "deployed",
       hasBeenDeployed: true,
@@ -224,6 +230,7 @@ describe("delete", () => {
     const [version] = await app.db.runtimeVersion.findMany({ where: { configUid: uid } });
     const res = await api().delete(path(uid, "?forceDelete=true")).set(tenant.headers());
     expect(res.status).toBe(200);
+    expectMatchesSpec(res, "DELETE", "/throttlingConfigs/{uid}");
     expect(res.body).toEqual({});
     expect(await app.db.throttlingConfig.count({ where: { uid } })).toBe(0);
     const drained = await app.db.runtimeVersion.findUniqueOrThrow({ where: { id: version!.id } });
@@ -256,6 +263,7 @@ describe("canDeploy (GET and POST)", () => {
     await app.db.throttlingConfig.update({ where: { uid }, data: { maxThroughput: 10, methods: [] } });
     const res = await api().post(path(uid, "/canDeploy")).set(tenant.headers());
     expect(res.status).toBe(200);
+    expectMatchesSpec(res, "POST", "/throttlingConfigs/{uid}/canDeploy");
     expect(res.body.canDeploy).toEqual({
       validationStatus: "error",
       reason: "2 error(s) currently blocking the publication",
