@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import type { Server, ServerResponse } from "node:http";
 import { once } from "node:events";
 import { Redis } from "ioredis";
 import type { Env } from "./config/env.js";
@@ -26,6 +26,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
   const throttlingConfigs = new ThrottlingConfigService(db, redis, env.REDIS_PREFIX);
   const app = createHttpApp({ db, redis, logger, version: resolveVersion(env.SLUICE_VERSION), throttlingConfigs });
   let server: Server | undefined;
+  let stopping = false;
 
   return {
     get port() {
@@ -38,10 +39,17 @@ export function createSluice(env: Env, logger: Logger): Sluice {
       }
       if (!env.SERVICES.includes("api")) return;
       server = app.listen(env.PORT, env.HOST);
+      // While stopping, close each connection once its response is sent instead of keeping it alive.
+      server.on("request", (_req, res: ServerResponse) => {
+        res.on("finish", () => {
+          if (stopping) setImmediate(() => server?.closeIdleConnections());
+        });
+      });
       await once(server, "listening");
       logger.info({ port: this.port, services: env.SERVICES }, "sluice started");
     },
     async stop() {
+      stopping = true;
       if (server) {
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
         server.closeIdleConnections();

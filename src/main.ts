@@ -1,8 +1,18 @@
 import { createSluice } from "./composition-root.js";
-import { loadEnv } from "./config/env.js";
+import { EnvError, loadEnv, type Env } from "./config/env.js";
 import { createLogger } from "./shared/logger.js";
 
-const env = loadEnv();
+function envOrExit(): Env {
+  try {
+    return loadEnv();
+  } catch (error) {
+    if (!(error instanceof EnvError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+const env = envOrExit();
 const logger = createLogger(env.LOG_LEVEL);
 const sluice = createSluice(env, logger);
 

@@ -1,0 +1,37 @@
+# Stages: deps (all packages) -> build (prisma generate + tsc) -> migrate (one-shot `prisma migrate deploy`);
+#         prod-deps (runtime packages only) -> runtime, the last and default target: the API and worker.
+# Install scripts never run (--ignore-scripts): Prisma uses its JS engine, so nothing needs a postinstall.
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
+FROM deps AS build
+COPY . .
+RUN npm run build
+
+# The Prisma CLI is a devDependency, and prisma.config.ts is TypeScript importing src/config/defaults.ts:
+# migrations run from the build stage, which has both, so the runtime image carries no TypeScript sources.
+FROM build AS migrate
+ENV NODE_ENV=production NPM_CONFIG_UPDATE_NOTIFIER=false
+USER node
+CMD ["npx", "prisma", "migrate", "deploy"]
+
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production PORT=3000
+WORKDIR /app
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# package.json is read for the reported version, openapi.yaml is served at /docs.
+COPY package.json openapi.yaml ./
+USER node
+EXPOSE 3000
+CMD ["node", "dist/main.js"]
