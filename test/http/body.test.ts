@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Response } from "supertest";
 import { expectEnvelope, type ExpectedEnvelope } from "../support/envelope.js";
-import { startTestApp, type TestApp, type Tenant } from "../support/test-app.js";
+import { useTestApp, type Tenant } from "../support/test-app.js";
 
 // CONTRACT §1 (transport) and §4 (a body that is not a JSON object is ERR_THROTTLING_CONFIG_106).
 
@@ -33,22 +33,16 @@ const UNSUPPORTED_MEDIA_TYPE = {
   message: "a request body must be sent with Content-Type: application/json (charset utf-8)",
 };
 
-let app: TestApp;
-let tenant: Tenant;
-beforeAll(async () => {
-  app = await startTestApp();
-  tenant = await app.createTenant();
-});
-afterAll(() => app.close());
+const ctx = useTestApp();
 
-/** A create request for `owner` (default: the shared tenant), with `body` sent verbatim as `contentType`. */
-const createRaw = (body: string, contentType = "application/json", owner = tenant) =>
-  app.request().post("/authoring/throttlingConfigs").set(owner.headers()).set("Content-Type", contentType).send(body);
+/** A create request for `owner` (default: the shared ctx.tenant), with `body` sent verbatim as `contentType`. */
+const createRaw = (body: string, contentType = "application/json", owner = ctx.tenant) =>
+  ctx.app.request().post("/authoring/throttlingConfigs").set(owner.headers()).set("Content-Type", contentType).send(body);
 
-/** The envelope, and nothing stored for the shared tenant. */
+/** The envelope, and nothing stored for the shared ctx.tenant. */
 async function expectRejected(res: Response, expected: ExpectedEnvelope) {
   expectEnvelope(res, expected);
-  expect(await app.db.throttlingConfig.count({ where: { orgId: tenant.orgId } })).toBe(0);
+  expect(await ctx.app.db.throttlingConfig.count({ where: { orgId: ctx.tenant.orgId } })).toBe(0);
 }
 
 describe("request bodies on create", () => {
@@ -59,7 +53,7 @@ describe("request bodies on create", () => {
   });
 
   it.each([
-    ["without a Content-Type", () => app.request().post("/authoring/throttlingConfigs").set(tenant.headers())],
+    ["without a Content-Type", () => ctx.app.request().post("/authoring/throttlingConfigs").set(ctx.tenant.headers())],
     ["with Content-Type: application/json", () => createRaw("")],
   ])("answers an empty body %s with 106", async (_label, request) => {
     const res = await request();
@@ -87,14 +81,14 @@ describe("request bodies on create", () => {
   });
 
   it("answers a 2 MB chunked body (no Content-Length) with 413", async () => {
-    const request = app.request().post("/authoring/throttlingConfigs").set(tenant.headers()).type("application/json");
+    const request = ctx.app.request().post("/authoring/throttlingConfigs").set(ctx.tenant.headers()).type("application/json");
     const chunk = 64 * 1024;
     for (let offset = 0; offset < HUGE_JSON.length; offset += chunk) request.write(HUGE_JSON.slice(offset, offset + chunk));
     await expectRejected(await request, PAYLOAD_TOO_LARGE);
   });
 
   it("accepts application/json;charset=utf-8", async () => {
-    const res = await createRaw(VALID_JSON, "application/json;charset=utf-8", await app.createTenant());
+    const res = await createRaw(VALID_JSON, "application/json;charset=utf-8", await ctx.app.createTenant());
     expect(res.status, res.text).toBe(200);
     expect(res.body.resStatus).toBe("created");
   });
@@ -103,24 +97,24 @@ describe("request bodies on create", () => {
 describe("routing", () => {
   let owner: Tenant;
   beforeAll(async () => {
-    owner = await app.createTenant();
+    owner = await ctx.app.createTenant();
     expect((await createRaw(VALID_JSON, "application/json", owner)).status).toBe(200);
   });
 
   it("answers an unknown route with a 404 envelope", async () => {
     const notFound = { status: 404, code: "ERR_ROUTE_NOT_FOUND", family: "INPUT_OUTPUT_ERROR", message: "no such route" };
-    expectEnvelope(await app.request().get("/nope"), notFound);
-    expectEnvelope(await app.request().post("/authoring/nope").set(tenant.headers()), notFound);
+    expectEnvelope(await ctx.app.request().get("/nope"), notFound);
+    expectEnvelope(await ctx.app.request().post("/authoring/nope").set(ctx.tenant.headers()), notFound);
   });
 
   it("collapses repeated slashes", async () => {
-    const res = await app.request().post("//authoring//list/throttlingConfigs").set(owner.headers());
+    const res = await ctx.app.request().post("//authoring//list/throttlingConfigs").set(owner.headers());
     expect(res.status, res.text).toBe(200);
     expect(res.body.results).toEqual([expect.objectContaining({ orgId: owner.orgId })]);
   });
 
   it.each([["/authoring"], ["/journey/orchestration"]])("serves the API under %s", async (base) => {
-    const res = await app.request().post(`${base}/list/throttlingConfigs`).set(owner.headers());
+    const res = await ctx.app.request().post(`${base}/list/throttlingConfigs`).set(owner.headers());
     expect(res.status, res.text).toBe(200);
     expect(res.body.results).toEqual([expect.objectContaining({ orgId: owner.orgId, urlPattern: VALID.urlPattern })]);
   });

@@ -1,7 +1,7 @@
 import { connect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expectEnvelope } from "../support/envelope.js";
-import { startTestApp, type TestApp, type Tenant } from "../support/test-app.js";
+import { useTestApp } from "../support/test-app.js";
 
 // CONTRACT §2 (unknown sandbox) and §5 (error envelope, request ids).
 
@@ -13,21 +13,15 @@ const NOT_FOUND = {
   message: "throttling config not found",
 };
 
-let app: TestApp;
-let tenant: Tenant;
-beforeAll(async () => {
-  app = await startTestApp();
-  tenant = await app.createTenant();
-});
-afterAll(() => app.close());
+const ctx = useTestApp();
 
 const getUnknown = (sandbox?: string) =>
-  app.request().get(`/authoring/throttlingConfigs/${UNKNOWN_UID}`).set(tenant.headers(sandbox));
+  ctx.app.request().get(`/authoring/throttlingConfigs/${UNKNOWN_UID}`).set(ctx.tenant.headers(sandbox));
 
 /** Sends a hand-written HTTP/1.1 request (for headers a normal client refuses to send) and returns the raw answer. */
 function rawRequest(head: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(new URL(app.url).port), "127.0.0.1");
+    const socket = connect(Number(new URL(ctx.app.url).port), "127.0.0.1");
     let answer = "";
     socket.on("data", (chunk) => (answer += chunk.toString()));
     socket.on("end", () => resolve(answer));
@@ -72,7 +66,7 @@ describe("request ids", () => {
   it("reuses an incoming x-request-id in the body and the header", async () => {
     const requestId = "client-trace_42.A";
     expectEnvelope(await getUnknown().set("x-request-id", requestId), { ...NOT_FOUND, requestId });
-    const ok = await app.request().post("/authoring/list/throttlingConfigs").set(tenant.headers()).set("x-request-id", requestId);
+    const ok = await ctx.app.request().post("/authoring/list/throttlingConfigs").set(ctx.tenant.headers()).set("x-request-id", requestId);
     expect(ok.status).toBe(200);
     expect(ok.headers["x-request-id"]).toBe(requestId);
   });

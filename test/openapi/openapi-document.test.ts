@@ -3,14 +3,14 @@ import { randomUUID } from "node:crypto";
 import { compileErrors, validate } from "@readme/openapi-parser";
 import type { Router } from "express";
 import type supertest from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { docsRouter, OPENAPI_PATH } from "../../src/http/docs.js";
 import { healthRouter } from "../../src/http/health.js";
 import { renderOpenApiYaml } from "../../src/openapi/write.js";
 import { ERRORS, type ErrorName } from "../../src/shared/errors/catalogue.js";
 import { AUTHORING_BASE_PATHS, throttlingConfigRouter } from "../../src/throttling/throttling-config.routes.js";
 import { expectMatchesSpec, schemaErrors, spec, type MediaTypeSpec } from "../support/openapi.js";
-import { startTestApp, type Tenant, type TestApp } from "../support/test-app.js";
+import { useTestApp } from "../support/test-app.js";
 
 const OPERATIONS_PATHS = ["/healthz", "/readyz", "/docs", "/docs/openapi.yaml", "/docs/openapi.json"];
 
@@ -186,21 +186,15 @@ describe("routes", () => {
   });
 
   describe("served by the running app", () => {
-    let app: TestApp;
-    let tenant: Tenant;
-    beforeAll(async () => {
-      app = await startTestApp();
-      tenant = await app.createTenant();
-    });
-    afterAll(() => app.close());
+    const ctx = useTestApp();
 
     const validPayload = { urlPattern: "https://api.example.org/data/*", methods: ["POST"], maxThroughput: 300 };
 
     const send: Record<string, (url: string) => supertest.Test> = {
-      GET: (url) => app.request().get(url).set(tenant.headers()),
-      POST: (url) => app.request().post(url).set(tenant.headers()).send(validPayload),
-      PUT: (url) => app.request().put(url).set(tenant.headers()).send(validPayload),
-      DELETE: (url) => app.request().delete(url).set(tenant.headers()),
+      GET: (url) => ctx.app.request().get(url).set(ctx.tenant.headers()),
+      POST: (url) => ctx.app.request().post(url).set(ctx.tenant.headers()).send(validPayload),
+      PUT: (url) => ctx.app.request().put(url).set(ctx.tenant.headers()).send(validPayload),
+      DELETE: (url) => ctx.app.request().delete(url).set(ctx.tenant.headers()),
     };
 
     it.each(AUTHORING_BASE_PATHS)("answers every documented operation under %s as documented", async (base) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import supertest from "supertest";
+import { afterAll, beforeAll } from "vitest";
 import { createSluice } from "../../src/composition-root.js";
 import { DEFAULT_REDIS_URL } from "../../src/config/defaults.js";
 import { loadEnv } from "../../src/config/env.js";
@@ -95,4 +96,21 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
       await database.drop();
     },
   };
+}
+
+/** The app and tenant a test file shares; filled in by `useTestApp`'s beforeAll. */
+export interface TestContext {
+  readonly app: TestApp;
+  readonly tenant: Tenant;
+}
+
+/** Registers beforeAll/afterAll hooks that start one app with one tenant for the enclosing file or describe block. */
+export function useTestApp(envOverrides: Record<string, string> = {}): TestContext {
+  const context = {} as { app: TestApp; tenant: Tenant };
+  beforeAll(async () => {
+    context.app = await startTestApp(envOverrides);
+    context.tenant = await context.app.createTenant();
+  });
+  afterAll(() => context.app?.close());
+  return context;
 }

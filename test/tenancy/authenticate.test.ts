@@ -32,7 +32,7 @@ describe("credentials (CONTRACT §2)", () => {
     ["another credential's client id", (h: Record<string, string>) => ({ ...h, "x-api-key": orgB.clientId })],
   ])("401 for %s", async (_case, tamper) => {
     const res = await list(tamper(orgA.headers()));
-    expectEnvelope(res, { status: 401, code: "ERR_UNAUTHORIZED", family: "AUTHENTICATION_ERROR" });
+    expectEnvelope(res, { status: 401, code: "ERR_UNAUTHORIZED", family: "AUTHENTICATION_ERROR", schema: "throttlingConfigs$prod" });
   });
 
   it("401 for a revoked token", async () => {
@@ -40,14 +40,14 @@ describe("credentials (CONTRACT §2)", () => {
     const headers = { ...orgA.headers(), Authorization: `Bearer ${extra.token}`, "x-api-key": extra.clientId };
     expect((await list(headers)).status).toBe(200);
     expect(await app.tenancy.revokeCredential(extra.clientId)).toBe(true);
-    expectEnvelope(await list(headers), { status: 401, code: "ERR_UNAUTHORIZED", family: "AUTHENTICATION_ERROR" });
+    expectEnvelope(await list(headers), { status: 401, code: "ERR_UNAUTHORIZED", family: "AUTHENTICATION_ERROR", schema: "throttlingConfigs$prod" });
   });
 
   it.each([
     ["another org's id", () => ({ ...orgA.headers(), "x-gw-ims-org-id": orgB.orgId })],
     ["no org header", () => ({ ...orgA.headers(), "x-gw-ims-org-id": "" })],
   ])("403 for %s in x-gw-ims-org-id", async (_case, headers) => {
-    expectEnvelope(await list(headers()), { status: 403, code: "ERR_ORG_MISMATCH", family: "AUTHORIZATION_ERROR" });
+    expectEnvelope(await list(headers()), { status: 403, code: "ERR_ORG_MISMATCH", family: "AUTHORIZATION_ERROR", schema: "throttlingConfigs$prod" });
   });
 
   it("stores only a hash of the token", async () => {
@@ -108,7 +108,7 @@ describe("org isolation", () => {
     ["delete", () => app.request().delete(`/authoring/throttlingConfigs/${uidA}?forceDelete=true`)],
   ])("org B's %s of org A's uid is 404/14467, indistinguishable from an unknown uid", async (_op, call) => {
     const res = await call().set(orgB.headers());
-    expectEnvelope(res, { status: 404, code: 14467, family: "INPUT_OUTPUT_ERROR", message: ERRORS.NOT_FOUND.message });
+    expectEnvelope(res, { status: 404, code: 14467, family: "INPUT_OUTPUT_ERROR", message: ERRORS.NOT_FOUND.message, schema: "throttlingConfigs$prod" });
   });
 
   it("left org A's config untouched", async () => {

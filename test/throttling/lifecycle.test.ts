@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ERRORS } from "../../src/shared/errors/catalogue.js";
 import { heartbeatKey } from "../../src/runtime/worker-heartbeats.js";
 import { expectEnvelope } from "../support/envelope.js";
 import { expectMatchesSpec } from "../support/openapi.js";
-import { startTestApp, type Tenant, type TestApp } from "../support/test-app.js";
+import { useTestApp } from "../support/test-app.js";
 
-let app: TestApp;
-let tenant: Tenant;
-beforeAll(async () => {
-  app = await startTestApp();
-  tenant = await app.createTenant();
-});
-afterAll(() => app.close());
+const ctx = useTestApp();
 beforeEach(async () => {
-  await app.db.runtimeVersion.deleteMany();
-  await app.db.throttlingConfig.deleteMany();
+  await ctx.app.db.runtimeVersion.deleteMany();
+  await ctx.app.db.throttlingConfig.deleteMany();
 });
 
 const BASE = "/authoring";
@@ -26,87 +20,87 @@ const PAYLOAD = {
   maxThroughput: 4000,
 };
 
-const api = () => app.request();
+const api = () => ctx.app.request();
 const path = (uid: string, suffix = "") => `${BASE}/throttlingConfigs/${uid}${suffix}`;
 
 async function createConfig(body: object = PAYLOAD): Promise<string> {
-  const res = await api().post(`${BASE}/throttlingConfigs`).set(tenant.headers()).send(body);
+  const res = await api().post(`${BASE}/throttlingConfigs`).set(ctx.tenant.headers()).send(body);
   expect(res.status).toBe(200);
   return res.body.uid as string;
 }
 async function deploy(uid: string) {
-  const res = await api().post(path(uid, "/deploy")).set(tenant.headers());
+  const res = await api().post(path(uid, "/deploy")).set(ctx.tenant.headers());
   expect(res.status).toBe(204);
 }
-const getConfig = async (uid: string) => (await api().get(path(uid)).set(tenant.headers())).body.result;
-const update = (uid: string, body: object) => api().put(path(uid)).set(tenant.headers()).send(body);
+const getConfig = async (uid: string) => (await api().get(path(uid)).set(ctx.tenant.headers())).body.result;
+const update = (uid: string, body: object) => api().put(path(uid)).set(ctx.tenant.headers()).send(body);
 
 describe("create", () => {
   it("answers like the seed: canDeploy, createdElement with every stored field, uid, uri, resStatus", async () => {
-    const res = await api().post(`${BASE}/throttlingConfigs`).set(tenant.headers()).send(PAYLOAD);
+    const res = await api().post(`${BASE}/throttlingConfigs`).set(ctx.tenant.headers()).send(PAYLOAD);
     expect(res.status).toBe(200);
     expectMatchesSpec(res, "POST", "/throttlingConfigs");
     const { uid } = res.body;
     expect(res.body).toMatchObject({ uid, uri: `/authoring/throttlingConfigs/${uid}`, resStatus: "created" });
     expect(res.body.canDeploy.validationStatus).toBe("ok");
     expect(res.body.createdElement).toEqual({
-      _id: `${uid}_${tenant.prodSandbox.id}`,
+      _id: `${uid}_${ctx.tenant.prodSandbox.id}`,
       uid,
       ...PAYLOAD,
-      orgId: tenant.orgId,
-      sandboxId: tenant.prodSandbox.id,
+      orgId: ctx.tenant.orgId,
+      sandboxId: ctx.tenant.prodSandbox.id,
       sandboxName: "prod",
       state: "created",
       hasBeenDeployed: false,
       authoringFormatVersion: "1.0",
       metadata: {
-        createdBy: tenant.credentialName,
-        createdById: tenant.clientId,
+        createdBy: ctx.tenant.credentialName,
+        createdById: ctx.tenant.clientId,
         createdAt: expect.any(String),
-        lastModifiedBy: tenant.credentialName,
-        lastModifiedById: tenant.clientId,
+        lastModifiedBy: ctx.tenant.credentialName,
+        lastModifiedById: ctx.tenant.clientId,
         lastModifiedAt: expect.any(String),
       },
     });
   });
 
   it("gives uri under the base path the request used", async () => {
-    const res = await api().post("/journey/orchestration/throttlingConfigs").set(tenant.headers()).send(PAYLOAD);
+    const res = await api().post("/journey/orchestration/throttlingConfigs").set(ctx.tenant.headers()).send(PAYLOAD);
     expect(res.body.uri).toBe(`/journey/orchestration/throttlingConfigs/${res.body.uid}`);
   });
 
   it("refuses a second config for the org with 1465", async () => {
     await createConfig();
-    const res = await api().post(`${BASE}/throttlingConfigs`).set(tenant.headers()).send(PAYLOAD);
+    const res = await api().post(`${BASE}/throttlingConfigs`).set(ctx.tenant.headers()).send(PAYLOAD);
     expectEnvelope(res, { status: 400, code: 1465, family: "INPUT_OUTPUT_ERROR", message: ERRORS.CREATE_LIMIT.message, schema: "throttlingConfigs$prod" });
   });
 
   it("lets exactly one of 50 concurrent creates win; the rest get 1465", async () => {
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        api().post(`${BASE}/throttlingConfigs`).set(tenant.headers()).send({ ...PAYLOAD, name: `racer-${i}` }),
+        api().post(`${BASE}/throttlingConfigs`).set(ctx.tenant.headers()).send({ ...PAYLOAD, name: `racer-${i}` }),
       ),
     );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     for (const loser of results.filter((r) => r.status !== 200)) {
-      expectEnvelope(loser, { status: 400, code: 1465, family: "INPUT_OUTPUT_ERROR" });
+      expectEnvelope(loser, { status: 400, code: 1465, family: "INPUT_OUTPUT_ERROR", schema: "throttlingConfigs$prod" });
     }
-    expect(await app.db.throttlingConfig.count({ where: { orgId: tenant.orgId } })).toBe(1);
+    expect(await ctx.app.db.throttlingConfig.count({ where: { orgId: ctx.tenant.orgId } })).toBe(1);
   });
 });
 
 describe("list and get", () => {
   it("list returns the org's configs; get returns one; an unknown or malformed uid is 14467", async () => {
     const uid = await createConfig();
-    const list = await api().post(`${BASE}/list/throttlingConfigs`).set(tenant.headers());
+    const list = await api().post(`${BASE}/list/throttlingConfigs`).set(ctx.tenant.headers());
     expect(list.status).toBe(200);
     expectMatchesSpec(list, "POST", "/list/throttlingConfigs");
     expect(list.body.results.map((c: { uid: string }) => c.uid)).toEqual([uid]);
     expect(await getConfig(uid)).toEqual(list.body.results[0]);
     for (const unknown of ["4b1a0b64-9f58-4a43-9d7e-2a7d9b1c0f00", "not-a-uuid"]) {
-      const res = await api().get(path(unknown)).set(tenant.headers());
-      expectEnvelope(res, { status: 404, code: 14467, family: "INPUT_OUTPUT_ERROR", message: ERRORS.NOT_FOUND.message });
+      const res = await api().get(path(unknown)).set(ctx.tenant.headers());
+      expectEnvelope(res, { status: 404, code: 14467, family: "INPUT_OUTPUT_ERROR", message: ERRORS.NOT_FOUND.message, schema: "throttlingConfigs$prod" });
     }
   });
 });
@@ -123,7 +117,7 @@ describe("state machine (CONTRACT §3)", () => {
     expect(updated.body.updatedElement).toMatchObject({ state: "updated", maxThroughput: 3000, hasBeenDeployed: false });
 
     await deploy(uid);
-    const fetched = await api().get(path(uid)).set(tenant.headers());
+    const fetched = await api().get(path(uid)).set(ctx.tenant.headers());
     expectMatchesSpec(fetched, "GET", "/throttlingConfigs/{uid}");
     const deployed = fetched.body.result;
     expect(deployed).toMatchObject({
@@ -131,23 +125,23 @@ describe("state machine (CONTRACT §3)", () => {
       hasBeenDeployed: true,
       version: "1.0",
       deployedConfig: { ...PAYLOAD, maxThroughput: 3000 },
-      metadata: { lastDeployedBy: tenant.credentialName, lastDeployedById: tenant.clientId, lastDeployedAt: expect.any(String) },
+      metadata: { lastDeployedBy: ctx.tenant.credentialName, lastDeployedById: ctx.tenant.clientId, lastDeployedAt: expect.any(String) },
     });
-    const [active] = await app.db.runtimeVersion.findMany({ where: { configUid: uid } });
+    const [active] = await ctx.app.db.runtimeVersion.findMany({ where: { configUid: uid } });
     expect(active).toMatchObject({ version: 1, status: "active", maxThroughput: 3000, urlPattern: PAYLOAD.urlPattern, drainUntil: null });
 
     // Updating a deployed config keeps it deployed and changes the active runtime version in place.
     const live = await update(uid, { ...PAYLOAD, methods: ["GET"], maxThroughput: 5000 });
     expect(live.status).toBe(200);
     expect(live.body.updatedElement).toMatchObject({ state: "deployed", deployedConfig: { methods: ["GET"], maxThroughput: 5000 } });
-    const versions = await app.db.runtimeVersion.findMany({ where: { configUid: uid } });
+    const versions = await ctx.app.db.runtimeVersion.findMany({ where: { configUid: uid } });
     expect(versions).toHaveLength(1);
     expect(versions[0]).toMatchObject({ id: active!.id, status: "active", methods: ["GET"], maxThroughput: 5000 });
 
     const undeployedAt = Date.now();
-    expect((await api().post(path(uid, "/undeploy")).set(tenant.headers())).status).toBe(204);
+    expect((await api().post(path(uid, "/undeploy")).set(ctx.tenant.headers())).status).toBe(204);
     expect((await getConfig(uid)).state).toBe("undeployed");
-    const draining = await app.db.runtimeVersion.findUniqueOrThrow({ where: { id: active!.id } });
+    const draining = await ctx.app.db.runtimeVersion.findUniqueOrThrow({ where: { id: active!.id } });
     expect(draining.status).toBe("draining");
     expect(draining.drainUntil!.getTime() - undeployedAt).toBeGreaterThan(24 * 3600_000 - 60_000);
     expect(draining.drainUntil!.getTime() - undeployedAt).toBeLessThanOrEqual(24 * 3600_000 + 60_000);
@@ -155,7 +149,7 @@ describe("state machine (CONTRACT §3)", () => {
     expect((await update(uid, PAYLOAD)).body.updatedElement.state).toBe("updated");
     await deploy(uid);
     expect(await getConfig(uid)).toMatchObject({ state: "deployed", version: "2.0", deployedConfig: PAYLOAD });
-    const all = await app.db.runtimeVersion.findMany({ where: { orgId: tenant.orgId }, orderBy: { version: "asc" } });
+    const all = await ctx.app.db.runtimeVersion.findMany({ where: { orgId: ctx.tenant.orgId }, orderBy: { version: "asc" } });
     expect(all.map((v) => [v.version, v.status])).toEqual([
       [1, "draining"],
       [2, "active"],
@@ -164,20 +158,20 @@ describe("state machine (CONTRACT §3)", () => {
 
   it("deploying a deployed config is 14466; undeploying an undeployed one is 14468", async () => {
     const uid = await createConfig();
-    const notDeployed = await api().post(path(uid, "/undeploy")).set(tenant.headers());
-    expectEnvelope(notDeployed, { status: 400, code: 14468, family: "INPUT_OUTPUT_ERROR", message: ERRORS.NOT_DEPLOYED.message });
+    const notDeployed = await api().post(path(uid, "/undeploy")).set(ctx.tenant.headers());
+    expectEnvelope(notDeployed, { status: 400, code: 14468, family: "INPUT_OUTPUT_ERROR", message: ERRORS.NOT_DEPLOYED.message, schema: "throttlingConfigs$prod" });
     await deploy(uid);
-    const again = await api().post(path(uid, "/deploy")).set(tenant.headers());
-    expectEnvelope(again, { status: 400, code: 14466, family: "INPUT_OUTPUT_ERROR", message: ERRORS.ALREADY_DEPLOYED.message });
-    expect(await app.db.runtimeVersion.count({ where: { configUid: uid } })).toBe(1);
+    const again = await api().post(path(uid, "/deploy")).set(ctx.tenant.headers());
+    expectEnvelope(again, { status: 400, code: 14466, family: "INPUT_OUTPUT_ERROR", message: ERRORS.ALREADY_DEPLOYED.message, schema: "throttlingConfigs$prod" });
+    expect(await ctx.app.db.runtimeVersion.count({ where: { configUid: uid } })).toBe(1);
   });
 
   it("updating a deployed config whose runtime version is not active is 1461 and changes nothing", async () => {
     const uid = await createConfig();
     await deploy(uid);
-    await app.db.runtimeVersion.updateMany({ where: { configUid: uid }, data: { status: "draining" } });
+    await ctx.app.db.runtimeVersion.updateMany({ where: { configUid: uid }, data: { status: "draining" } });
     const res = await update(uid, { ...PAYLOAD, maxThroughput: 300 });
-    expectEnvelope(res, { status: 400, code: 1461, family: "INPUT_OUTPUT_ERROR", message: ERRORS.UPDATE_NOT_ACTIVE.message });
+    expectEnvelope(res, { status: 400, code: 1461, family: "INPUT_OUTPUT_ERROR", message: ERRORS.UPDATE_NOT_ACTIVE.message, schema: "throttlingConfigs$prod" });
     expect(await getConfig(uid)).toMatchObject({ maxThroughput: 4000, deployedConfig: { maxThroughput: 4000 } });
   });
 
@@ -210,30 +204,30 @@ describe("state machine (CONTRACT §3)", () => {
 describe("delete", () => {
   it("deletes a config that is not deployed", async () => {
     const uid = await createConfig();
-    const res = await api().delete(path(uid)).set(tenant.headers());
+    const res = await api().delete(path(uid)).set(ctx.tenant.headers());
     expect(res.status).toBe(200);
     expect(res.body).toEqual({});
-    expectEnvelope(await api().get(path(uid)).set(tenant.headers()), { status: 404, code: 14467, family: "INPUT_OUTPUT_ERROR" });
+    expectEnvelope(await api().get(path(uid)).set(ctx.tenant.headers()), { status: 404, code: 14467, family: "INPUT_OUTPUT_ERROR", schema: "throttlingConfigs$prod" });
   });
 
   it("refuses to delete a deployed config without forceDelete (1456)", async () => {
     const uid = await createConfig();
     await deploy(uid);
-    const res = await api().delete(path(uid)).set(tenant.headers());
-    expectEnvelope(res, { status: 400, code: 1456, family: "INPUT_OUTPUT_ERROR", message: ERRORS.DELETE_FORBIDDEN.message });
+    const res = await api().delete(path(uid)).set(ctx.tenant.headers());
+    expectEnvelope(res, { status: 400, code: 1456, family: "INPUT_OUTPUT_ERROR", message: ERRORS.DELETE_FORBIDDEN.message, schema: "throttlingConfigs$prod" });
     expect((await getConfig(uid)).state).toBe("deployed");
   });
 
   it("forceDelete=true undeploys (the runtime version drains for 24 h) and deletes in one call", async () => {
     const uid = await createConfig();
     await deploy(uid);
-    const [version] = await app.db.runtimeVersion.findMany({ where: { configUid: uid } });
-    const res = await api().delete(path(uid, "?forceDelete=true")).set(tenant.headers());
+    const [version] = await ctx.app.db.runtimeVersion.findMany({ where: { configUid: uid } });
+    const res = await api().delete(path(uid, "?forceDelete=true")).set(ctx.tenant.headers());
     expect(res.status).toBe(200);
     expectMatchesSpec(res, "DELETE", "/throttlingConfigs/{uid}");
     expect(res.body).toEqual({});
-    expect(await app.db.throttlingConfig.count({ where: { uid } })).toBe(0);
-    const drained = await app.db.runtimeVersion.findUniqueOrThrow({ where: { id: version!.id } });
+    expect(await ctx.app.db.throttlingConfig.count({ where: { uid } })).toBe(0);
+    const drained = await ctx.app.db.runtimeVersion.findUniqueOrThrow({ where: { id: version!.id } });
     expect(drained).toMatchObject({ status: "draining", configUid: null, maxThroughput: 4000 });
     expect(drained.drainUntil!.getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
     // The org can create (and deploy) a new config while the old version drains.
@@ -245,23 +239,23 @@ describe("canDeploy (GET and POST)", () => {
   it("reports ok with a warning while no runtime worker is alive, and without it once one beats", async () => {
     const uid = await createConfig();
     for (const method of ["get", "post"] as const) {
-      const res = await api()[method](path(uid, "/canDeploy")).set(tenant.headers());
+      const res = await api()[method](path(uid, "/canDeploy")).set(ctx.tenant.headers());
       expect(res.status).toBe(200);
       expect(res.body.canDeploy).toEqual({
         validationStatus: "ok",
         warnings: [{ warningCode: "RUNTIME_NO_WORKER", warning: expect.stringContaining("no runtime worker") }],
       });
     }
-    await app.redis.zadd(heartbeatKey(app.redisPrefix), Date.now(), "worker-1");
-    const res = await api().get(path(uid, "/canDeploy")).set(tenant.headers());
+    await ctx.app.redis.zadd(heartbeatKey(ctx.app.redisPrefix), Date.now(), "worker-1");
+    const res = await api().get(path(uid, "/canDeploy")).set(ctx.tenant.headers());
     expect(res.body).toEqual({ canDeploy: { validationStatus: "ok" } });
-    await app.redis.del(heartbeatKey(app.redisPrefix));
+    await ctx.app.redis.del(heartbeatKey(ctx.app.redisPrefix));
   });
 
   it("re-validates the stored config", async () => {
     const uid = await createConfig();
-    await app.db.throttlingConfig.update({ where: { uid }, data: { maxThroughput: 10, methods: [] } });
-    const res = await api().post(path(uid, "/canDeploy")).set(tenant.headers());
+    await ctx.app.db.throttlingConfig.update({ where: { uid }, data: { maxThroughput: 10, methods: [] } });
+    const res = await api().post(path(uid, "/canDeploy")).set(ctx.tenant.headers());
     expect(res.status).toBe(200);
     expectMatchesSpec(res, "POST", "/throttlingConfigs/{uid}/canDeploy");
     expect(res.body.canDeploy).toEqual({
@@ -275,7 +269,7 @@ describe("canDeploy (GET and POST)", () => {
   });
 
   it("is 14467 for an unknown uid", async () => {
-    const res = await api().get(path("4b1a0b64-9f58-4a43-9d7e-2a7d9b1c0f00", "/canDeploy")).set(tenant.headers());
-    expectEnvelope(res, { status: 404, code: 14467, family: "INPUT_OUTPUT_ERROR" });
+    const res = await api().get(path("4b1a0b64-9f58-4a43-9d7e-2a7d9b1c0f00", "/canDeploy")).set(ctx.tenant.headers());
+    expectEnvelope(res, { status: 404, code: 14467, family: "INPUT_OUTPUT_ERROR", schema: "throttlingConfigs$prod" });
   });
 });

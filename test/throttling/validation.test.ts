@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ERRORS, requiredAttributeMessage } from "../../src/shared/errors/catalogue.js";
 import { expectEnvelope } from "../support/envelope.js";
-import { startTestApp, type Tenant, type TestApp } from "../support/test-app.js";
+import { useTestApp } from "../support/test-app.js";
 
-let app: TestApp;
-let tenant: Tenant;
-beforeAll(async () => {
-  app = await startTestApp();
-  tenant = await app.createTenant();
-});
-afterAll(() => app.close());
+const ctx = useTestApp();
 
 const VALID = { urlPattern: "https://api.example.org/data/2.5/*", methods: ["POST", "PUT"], maxThroughput: 4000 };
 
@@ -17,11 +11,11 @@ const required = (attribute: string) => ({ errorCode: "ERR_THROTTLING_CONFIG_100
 const rule = (name: keyof typeof ERRORS) => ({ errorCode: String(ERRORS[name].code), error: ERRORS[name].message });
 
 const create = (body: unknown) =>
-  app.request().post("/authoring/throttlingConfigs").set(tenant.headers()).send(body as object);
+  ctx.app.request().post("/authoring/throttlingConfigs").set(ctx.tenant.headers()).send(body as object);
 
 async function expectRejected(body: unknown, errors: { errorCode: string; error: string }[]) {
   const res = await create(body);
-  expectEnvelope(res, { status: 400, code: errors[0]!.errorCode, family: "INPUT_OUTPUT_ERROR", message: errors[0]!.error });
+  expectEnvelope(res, { status: 400, code: errors[0]!.errorCode, family: "INPUT_OUTPUT_ERROR", message: errors[0]!.error, schema: "throttlingConfigs$prod" });
   expect(res.body.canDeploy).toEqual({
     validationStatus: "error",
     reason: `${errors.length} error(s) currently blocking the publication`,
@@ -87,10 +81,10 @@ describe("create validation (CONTRACT §4): every rule, every violation listed, 
   });
 
   it("stored nothing for any rejected payload", async () => {
-    const list = await app.request().post("/authoring/list/throttlingConfigs").set(tenant.headers());
+    const list = await ctx.app.request().post("/authoring/list/throttlingConfigs").set(ctx.tenant.headers());
     expect(list.status).toBe(200);
     expect(list.body).toEqual({ results: [] });
-    expect(await app.db.throttlingConfig.count()).toBe(0);
+    expect(await ctx.app.db.throttlingConfig.count()).toBe(0);
   });
 
   it("accepts the bounds 200 and 5000, matches methods case-insensitively, stores them upper-case and de-duplicated", async () => {
@@ -98,14 +92,14 @@ describe("create validation (CONTRACT §4): every rule, every violation listed, 
     expect(low.status).toBe(200);
     expect(low.body.createdElement.methods).toEqual(["POST", "PUT", "DELETE"]);
     expect(low.body.createdElement.maxThroughput).toBe(200);
-    const high = await app
+    const high = await ctx.app
       .request()
       .put(`/authoring/throttlingConfigs/${low.body.uid}`)
-      .set(tenant.headers())
+      .set(ctx.tenant.headers())
       .send({ ...VALID, maxThroughput: 5000 });
     expect(high.status).toBe(200);
     expect(high.body.updatedElement.maxThroughput).toBe(5000);
-    await app.db.throttlingConfig.deleteMany();
+    await ctx.app.db.throttlingConfig.deleteMany();
   });
 
   it("ignores unknown and server-owned fields", async () => {
@@ -122,11 +116,11 @@ describe("create validation (CONTRACT §4): every rule, every violation listed, 
     const element = res.body.createdElement;
     expect(element.uid).not.toBe("00000000-0000-0000-0000-000000000000");
     expect(element.state).toBe("created");
-    expect(element.orgId).toBe(tenant.orgId);
+    expect(element.orgId).toBe(ctx.tenant.orgId);
     expect(element.hasBeenDeployed).toBe(false);
-    expect(element.metadata.createdBy).toBe(tenant.credentialName);
+    expect(element.metadata.createdBy).toBe(ctx.tenant.credentialName);
     expect(element).not.toHaveProperty("colour");
-    await app.db.throttlingConfig.deleteMany();
+    await ctx.app.db.throttlingConfig.deleteMany();
   });
 });
 
@@ -134,14 +128,14 @@ describe("update validation", () => {
   it("rejects an invalid update with every violation and leaves the stored config unchanged", async () => {
     const created = await create({ ...VALID, name: "before" });
     expect(created.status).toBe(200);
-    const res = await app
+    const res = await ctx.app
       .request()
       .put(`/authoring/throttlingConfigs/${created.body.uid}`)
-      .set(tenant.headers())
+      .set(ctx.tenant.headers())
       .send({ name: "after", urlPattern: "nope", methods: ["GET"], maxThroughput: 6000 });
-    expectEnvelope(res, { status: 400, code: "ERR_THROTTLING_CONFIG_104", family: "INPUT_OUTPUT_ERROR" });
+    expectEnvelope(res, { status: 400, code: "ERR_THROTTLING_CONFIG_104", family: "INPUT_OUTPUT_ERROR", schema: "throttlingConfigs$prod" });
     expect(res.body.canDeploy.errors).toEqual([rule("CONFIG_MALFORMED_URL_PATTERN"), rule("CONFIG_MAX_THROUGHPUT")]);
-    const stored = await app.db.throttlingConfig.findUniqueOrThrow({ where: { uid: created.body.uid } });
+    const stored = await ctx.app.db.throttlingConfig.findUniqueOrThrow({ where: { uid: created.body.uid } });
     expect(stored).toMatchObject({ name: "before", urlPattern: VALID.urlPattern, maxThroughput: 4000, state: "created" });
   });
 });
