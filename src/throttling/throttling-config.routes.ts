@@ -49,7 +49,7 @@ export function throttlingConfigRouter(db: Db, service: ThrottlingConfigService)
     const { principal, sandbox } = caller(res);
     const created = await service.create(principal, sandbox, validBody(req));
     res.json({
-      canDeploy: await service.canDeploy(principal.orgId, created.uid),
+      canDeploy: await service.canDeployReport(created),
       createdElement: toResource(created),
       uid: created.uid,
       uri: uriOf(req, created.uid),
@@ -69,7 +69,7 @@ export function throttlingConfigRouter(db: Db, service: ThrottlingConfigService)
       uid: updated.uid,
       uri: uriOf(req, updated.uid),
       resStatus: "updated",
-      canDeploy: await service.canDeploy(principal.orgId, updated.uid),
+      canDeploy: await service.canDeployReport(updated),
     });
   });
 

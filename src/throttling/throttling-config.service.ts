@@ -82,9 +82,13 @@ export class ThrottlingConfigService {
     });
   }
 
-  /** Re-validates the stored config and reports runtime readiness as warnings (CONTRACT §4). */
   async canDeploy(orgId: string, uid: string): Promise<CanDeployReport> {
-    const validated = validatePayload(await this.get(orgId, uid));
+    return this.canDeployReport(await this.get(orgId, uid));
+  }
+
+  /** Re-validates a stored config and reports runtime readiness as warnings (CONTRACT §4). */
+  async canDeployReport(config: ThrottlingConfig): Promise<CanDeployReport> {
+    const validated = validatePayload(config);
     if (!validated.ok) return errorReport(validated.violations);
     const warning = await this.runtimeWarning();
     return warning ? { validationStatus: "ok", warnings: [warning] } : { validationStatus: "ok" };
