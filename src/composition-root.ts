@@ -1,17 +1,28 @@
-import type { Server, ServerResponse } from "node:http";
 import { once } from "node:events";
+import type { Server, ServerResponse } from "node:http";
 import { Redis } from "ioredis";
 import type { Env } from "./config/env.js";
 import { resolveVersion } from "./config/version.js";
 import { createPrisma } from "./db/prisma.js";
 import { createHttpApp } from "./http/app.js";
+import { CallStore } from "./runtime/call-store.js";
+import { CallService } from "./runtime/call.service.js";
+import { CallDispatcher } from "./runtime/dispatcher.js";
+import { createHttpSender } from "./runtime/http-sender.js";
+import { runtimeKeys } from "./runtime/keys.js";
+import { Pacer } from "./runtime/pacer.js";
+import { RuntimeQueues } from "./runtime/queues.js";
+import { RuntimeWorker } from "./runtime/runtime-worker.js";
+import { runtimeSettings } from "./runtime/settings.js";
+import { RuntimeStats } from "./runtime/stats.js";
+import { Sweeper } from "./runtime/sweeper.js";
 import type { Logger } from "./shared/logger.js";
 import { ThrottlingConfigService } from "./throttling/throttling-config.service.js";
 
 export interface Sluice {
-  /** Starts the services named in SERVICES; resolves once the API listens. */
+  /** Starts the services named in SERVICES; resolves once the API listens and the worker runs. */
   start(): Promise<void>;
-  /** Ordered shutdown: stop accepting, finish in-flight requests, then close Redis and the database. */
+  /** Ordered shutdown: stop accepting, finish in-flight requests and calls, then close Redis and the database. */
   stop(): Promise<void>;
   /** The port the API listens on (useful with PORT=0). */
   readonly port: number;
@@ -23,10 +34,52 @@ export function createSluice(env: Env, logger: Logger): Sluice {
   // Connects (and reconnects) in the background: a Redis outage degrades features, it does not stop the API.
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
-  const throttlingConfigs = new ThrottlingConfigService(db, redis, env.REDIS_PREFIX);
-  const app = createHttpApp({ db, redis, logger, version: resolveVersion(env.SLUICE_VERSION), throttlingConfigs });
+
+  const settings = runtimeSettings(env);
+  const keys = runtimeKeys(env.REDIS_PREFIX);
+  const queues = new RuntimeQueues(redis, keys);
+  const pacer = new Pacer(redis, keys);
+  const records = new CallStore(redis, keys, settings.retentionMs + settings.drainMs);
+  const stats = new RuntimeStats(redis, keys);
+  const throttlingConfigs = new ThrottlingConfigService(db, {
+    redis,
+    redisPrefix: env.REDIS_PREFIX,
+    drainMs: settings.drainMs,
+    publishRate: (id, rate) => pacer.setRate(id, rate),
+  });
+  const calls = new CallService(db, redis, keys, queues, records, settings);
+  const app = createHttpApp({ db, redis, logger, version: resolveVersion(env.SLUICE_VERSION), throttlingConfigs, calls });
+
+  const runtimeWorker = env.SERVICES.includes("worker") ? createWorker() : undefined;
   let server: Server | undefined;
   let stopping = false;
+
+  function createWorker(): { worker: RuntimeWorker; close(): Promise<void> } {
+    const sender = createHttpSender();
+    const sweeper = new Sweeper({ db, redis, keys, queues, records, stats, logger, retentionMs: settings.retentionMs });
+    const dispatcher: CallDispatcher = new CallDispatcher({
+      records,
+      pacer,
+      sender,
+      stats,
+      logger,
+      retentionMs: settings.retentionMs,
+      drained: (lane): boolean => worker.drained(lane),
+    });
+    const worker: RuntimeWorker = new RuntimeWorker({
+      db,
+      redis,
+      redisUrl: env.REDIS_URL,
+      redisPrefix: env.REDIS_PREFIX,
+      keys,
+      pacer,
+      dispatcher,
+      sweeper,
+      settings,
+      logger,
+    });
+    return { worker, close: () => sender.close() };
+  }
 
   return {
     get port() {
@@ -34,9 +87,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
       return typeof address === "object" && address ? address.port : env.PORT;
     },
     async start() {
-      if (env.SERVICES.includes("worker")) {
-        logger.warn("SERVICES includes worker, but this build has no runtime worker yet; running the API only");
-      }
+      if (runtimeWorker) await runtimeWorker.worker.start();
       if (!env.SERVICES.includes("api")) return;
       server = app.listen(env.PORT, env.HOST);
       // While stopping, close each connection once its response is sent instead of keeping it alive.
@@ -57,6 +108,11 @@ export function createSluice(env: Env, logger: Logger): Sluice {
         await closed;
         clearTimeout(deadline);
       }
+      if (runtimeWorker) {
+        await runtimeWorker.worker.stop(env.SHUTDOWN_TIMEOUT_MS);
+        await runtimeWorker.close();
+      }
+      await queues.close();
       if (redis.status === "ready") await redis.quit().catch(() => undefined);
       else redis.disconnect();
       await db.$disconnect();

@@ -25,6 +25,17 @@ export const envSchema = z.object({
   SLUICE_VERSION: z.string().optional(),
   /** How long in-flight requests may take to finish after SIGTERM before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Queued calls an org may have at once; past it the call API answers 429. */
+  RUNTIME_MAX_QUEUED_PER_ORG: z.coerce.number().int().min(1).default(1_000_000),
+  /** Calls one worker process handles at once per queue (sending, or waiting for their slot). */
+  RUNTIME_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(200),
+  /** How long a worker's claim on a call lasts without renewal: a crashed worker's calls return to the queue after it. */
+  RUNTIME_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Enables Bull Board at /admin/queues (Authorization: Bearer <ADMIN_TOKEN>). Unset: disabled. */
+  ADMIN_TOKEN: z.string().min(16).optional(),
+  /** Test-only (NODE_ENV=test): shorten the fixed 6 h queue retention and 24 h drain. Ignored otherwise. */
+  SLUICE_TEST_RETENTION_MS: z.coerce.number().int().min(100).optional(),
+  SLUICE_TEST_DRAIN_MS: z.coerce.number().int().min(100).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -2,6 +2,8 @@ import express, { type Express } from "express";
 import type { Redis } from "ioredis";
 import { pinoHttp } from "pino-http";
 import type { Db } from "../db/prisma.js";
+import { callRouter, RUNTIME_BASE_PATH } from "../runtime/call.routes.js";
+import type { CallService } from "../runtime/call.service.js";
 import type { Logger } from "../shared/logger.js";
 import { throttlingConfigRouter, AUTHORING_BASE_PATHS } from "../throttling/throttling-config.routes.js";
 import type { ThrottlingConfigService } from "../throttling/throttling-config.service.js";
@@ -18,6 +20,7 @@ export interface HttpDeps {
   logger: Logger;
   version: string;
   throttlingConfigs: ThrottlingConfigService;
+  calls: CallService;
 }
 
 /** The Express app: cross-cutting middleware, feature routers, then the one error middleware. */
@@ -42,6 +45,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(docsRouter());
   const throttling = throttlingConfigRouter(deps.db, deps.throttlingConfigs);
   for (const base of AUTHORING_BASE_PATHS) app.use(base, throttling);
+  app.use(RUNTIME_BASE_PATH, callRouter(deps.db, deps.calls));
   app.use(routeNotFound);
   app.use(errorEnvelope({ version: deps.version, logger: deps.logger }));
   return app;

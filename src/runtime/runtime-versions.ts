@@ -1,9 +1,6 @@
 import type { Tx } from "../db/prisma.js";
 import type { ThrottlingConfig } from "../generated/prisma/client.js";
 
-/** How long an undeployed runtime version keeps draining its queue (seed: "pending events continue ... 24 hours"). */
-export const DRAIN_PERIOD_MS = 24 * 60 * 60 * 1000;
-
 /** The values a runtime version enforces. */
 export interface RuntimeValues {
   urlPattern: string;
@@ -17,29 +14,27 @@ const valuesOf = ({ urlPattern, methods, maxThroughput }: RuntimeValues): Runtim
   maxThroughput,
 });
 
-/** Deploy: a new active runtime version, numbered after the org's previous ones. Returns its number. */
-export async function activateRuntimeVersion(tx: Tx, config: ThrottlingConfig): Promise<number> {
+/** Deploy: a new active runtime version, numbered after the org's previous ones. */
+export async function activateRuntimeVersion(tx: Tx, config: ThrottlingConfig): Promise<{ id: string; version: number }> {
   const latest = await tx.runtimeVersion.aggregate({ where: { orgId: config.orgId }, _max: { version: true } });
   const version = (latest._max.version ?? 0) + 1;
-  await tx.runtimeVersion.create({
+  return tx.runtimeVersion.create({
     data: { orgId: config.orgId, configUid: config.uid, version, status: "active", ...valuesOf(config) },
+    select: { id: true, version: true },
   });
-  return version;
 }
 
-/** Update of a deployed config: the active version takes the new values in place. False if none is active. */
-export async function updateActiveRuntimeVersion(tx: Tx, configUid: string, values: RuntimeValues): Promise<boolean> {
-  const { count } = await tx.runtimeVersion.updateMany({
-    where: { configUid, status: "active" },
-    data: valuesOf(values),
-  });
-  return count > 0;
+/** Update of a deployed config: the active version takes the new values in place. Its id, or undefined if none is active. */
+export async function updateActiveRuntimeVersion(tx: Tx, configUid: string, values: RuntimeValues): Promise<string | undefined> {
+  const active = await tx.runtimeVersion.findFirst({ where: { configUid, status: "active" }, select: { id: true } });
+  if (active) await tx.runtimeVersion.update({ where: { id: active.id }, data: valuesOf(values) });
+  return active?.id;
 }
 
-/** Undeploy: the active version stops matching new calls and drains its queue for 24 h. */
-export async function drainRuntimeVersion(tx: Tx, configUid: string, now: Date): Promise<void> {
+/** Undeploy: the active version stops matching new calls and drains its queue for `drainMs` (24 h). */
+export async function drainRuntimeVersion(tx: Tx, configUid: string, drainMs: number): Promise<void> {
   await tx.runtimeVersion.updateMany({
     where: { configUid, status: "active" },
-    data: { status: "draining", drainUntil: new Date(now.getTime() + DRAIN_PERIOD_MS) },
+    data: { status: "draining", drainUntil: new Date(Date.now() + drainMs) },
   });
 }

@@ -74,6 +74,20 @@ export const deployedConfig = z
 
 export const CONFIG_STATES = ["created", "updated", "deployed", "undeployed"] as const;
 
+/** The org's runtime config as the workers see it (CONTRACT §3): the config's latest runtime version. */
+export const runtimeStatus = z
+  .object({
+    version: z.int().meta({ description: "Runtime version number (`version` \"<n>.0\" of the config)." }),
+    status: z.enum(["active", "draining"]),
+    drainUntil: z.iso.datetime().optional(),
+    queued: z.int().meta({ description: "Calls waiting in this version's queue." }),
+    oldestQueuedAgeMs: z.int().meta({ description: "Age of the oldest waiting call; 0 when none." }),
+    dispatchedLastMinute: z.int(),
+    expiredTotal: z.int(),
+  })
+  .meta({ id: "RuntimeStatus" });
+export type RuntimeStatus = z.infer<typeof runtimeStatus>;
+
 /** A stored throttling config as the API returns it (CONTRACT §3). */
 export const throttlingConfigResource = z
   .object({
@@ -92,6 +106,7 @@ export const throttlingConfigResource = z
     authoringFormatVersion: z.literal("1.0"),
     version: z.string().optional().meta({ description: "Runtime version of the latest deploy, e.g. `1.0`." }),
     deployedConfig: deployedConfig.optional(),
+    runtime: runtimeStatus.optional().meta({ description: "Present once the config has been deployed (GET and list)." }),
     metadata,
   })
   .meta({ id: "ThrottlingConfig" });

@@ -20,12 +20,20 @@ const editableFields = (input: ThrottlingConfigInput) => ({
   maxThroughput: input.maxThroughput,
 });
 
+/** How the authoring side reaches the runtime. */
+export interface RuntimeLink {
+  redis: Redis;
+  redisPrefix: string;
+  drainMs: number;
+  /** Tells the workers a version's rate right after the commit (they also re-read it from Postgres every 500 ms). */
+  publishRate(runtimeVersionId: string, maxThroughput: number): Promise<void>;
+}
+
 /** The eight Throttling API operations over Postgres. Every write happens in one transaction. */
 export class ThrottlingConfigService {
   constructor(
     private readonly db: Db,
-    private readonly redis: Redis,
-    private readonly redisPrefix: string,
+    private readonly runtime: RuntimeLink,
   ) {}
 
   list(orgId: string): Promise<ThrottlingConfig[]> {
@@ -62,12 +70,16 @@ export class ThrottlingConfigService {
     }
   }
 
-  update(actor: Principal, uid: string, input: ThrottlingConfigInput): Promise<ThrottlingConfig> {
-    return this.withLockedConfig(actor.orgId, uid, async (tx, current) => {
+  async update(actor: Principal, uid: string, input: ThrottlingConfigInput): Promise<ThrottlingConfig> {
+    let activeVersionId: string | undefined;
+    const updated = await this.withLockedConfig(actor.orgId, uid, async (tx, current) => {
       const values = editableFields(input);
       const deployed = current.state === "deployed";
       // Deployed: the runtime takes the new values now, in place (seed: "taken into account immediately").
-      if (deployed && !(await updateActiveRuntimeVersion(tx, uid, values))) throw new ApiError("UPDATE_NOT_ACTIVE");
+      if (deployed) {
+        activeVersionId = await updateActiveRuntimeVersion(tx, uid, values);
+        if (!activeVersionId) throw new ApiError("UPDATE_NOT_ACTIVE");
+      }
       return tx.throttlingConfig.update({
         where: { uid },
         data: {
@@ -80,6 +92,8 @@ export class ThrottlingConfigService {
         },
       });
     });
+    if (activeVersionId) await this.publishRate(activeVersionId, updated.maxThroughput);
+    return updated;
   }
 
   async canDeploy(orgId: string, uid: string): Promise<CanDeployReport> {
@@ -96,7 +110,7 @@ export class ThrottlingConfigService {
 
   /** Readiness is advisory: an unreachable Redis becomes a warning, so a committed create or update still answers 200. */
   private async runtimeWarning(): Promise<CanDeployWarning | undefined> {
-    const alive = await countAliveWorkers(this.redis, this.redisPrefix).catch(() => undefined);
+    const alive = await countAliveWorkers(this.runtime.redis, this.runtime.redisPrefix).catch(() => undefined);
     if (alive === undefined) {
       return { warningCode: "RUNTIME_UNKNOWN", warning: "runtime readiness could not be checked: Redis is unreachable" };
     }
@@ -107,10 +121,12 @@ export class ThrottlingConfigService {
     };
   }
 
-  deploy(actor: Principal, uid: string): Promise<ThrottlingConfig> {
-    return this.withLockedConfig(actor.orgId, uid, async (tx, current) => {
+  async deploy(actor: Principal, uid: string): Promise<ThrottlingConfig> {
+    let runtimeVersionId = "";
+    const deployed = await this.withLockedConfig(actor.orgId, uid, async (tx, current) => {
       if (current.state === "deployed") throw new ApiError("ALREADY_DEPLOYED");
-      const version = await activateRuntimeVersion(tx, current);
+      const { id, version } = await activateRuntimeVersion(tx, current);
+      runtimeVersionId = id;
       return tx.throttlingConfig.update({
         where: { uid },
         data: {
@@ -124,12 +140,14 @@ export class ThrottlingConfigService {
         },
       });
     });
+    await this.publishRate(runtimeVersionId, deployed.maxThroughput);
+    return deployed;
   }
 
   undeploy(actor: Principal, uid: string): Promise<ThrottlingConfig> {
     return this.withLockedConfig(actor.orgId, uid, async (tx, current) => {
       if (current.state !== "deployed") throw new ApiError("NOT_DEPLOYED");
-      await drainRuntimeVersion(tx, uid, new Date());
+      await drainRuntimeVersion(tx, uid, this.runtime.drainMs);
       return tx.throttlingConfig.update({ where: { uid }, data: { state: "undeployed" } });
     });
   }
@@ -139,10 +157,15 @@ export class ThrottlingConfigService {
     await this.withLockedConfig(actor.orgId, uid, async (tx, current) => {
       if (current.state === "deployed") {
         if (!force) throw new ApiError("DELETE_FORBIDDEN");
-        await drainRuntimeVersion(tx, uid, new Date());
+        await drainRuntimeVersion(tx, uid, this.runtime.drainMs);
       }
       await tx.throttlingConfig.delete({ where: { uid } });
     });
+  }
+
+  /** Best effort after the commit: if Redis is down the workers' 500 ms resync publishes it instead. */
+  private async publishRate(runtimeVersionId: string, maxThroughput: number): Promise<void> {
+    await this.runtime.publishRate(runtimeVersionId, maxThroughput).catch(() => undefined);
   }
 
   /** Runs `work` in a transaction holding a row lock on the org's config, so state transitions serialize. */

@@ -86,6 +86,20 @@ export const ERRORS = {
     415,
     "a request body must be sent with Content-Type: application/json (charset utf-8)",
   ),
+  // Runtime call API (CONTRACT §6).
+  CALL_INVALID: io("ERR_CALL_INVALID", 400, "runtime call: invalid request"),
+  CALL_NOT_FOUND: io("ERR_CALL_NOT_FOUND", 404, "runtime call not found"),
+  IDEMPOTENCY_MISMATCH: io(
+    "ERR_IDEMPOTENCY_MISMATCH",
+    409,
+    "this Idempotency-Key was already used for a different number of calls",
+  ),
+  QUEUE_FULL: {
+    code: "ERR_QUEUE_FULL",
+    status: 429,
+    family: "RATE_LIMIT_ERROR",
+    message: "the organization's call queue is full; retry later",
+  },
   DEPENDENCY_UNAVAILABLE: {
     code: "ERR_DEPENDENCY_UNAVAILABLE",
     status: 503,

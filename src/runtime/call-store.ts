@@ -1,0 +1,137 @@
+import type { Redis } from "ioredis";
+import type { CallRecord, CallState } from "./call.schema.js";
+import type { RuntimeKeys } from "./keys.js";
+import { RECORD_TTL_MS } from "./settings.js";
+
+/** What the call API knows when it accepts a call; the rest of the record is filled in by the worker. */
+export interface NewCall {
+  callId: string;
+  orgId: string;
+  method: string;
+  url: string;
+  throttled: boolean;
+  throttlingConfigUid?: string;
+  runtimeVersionId?: string;
+  runtimeVersion?: number;
+  acceptedAt: number;
+}
+
+export interface FinalOutcome {
+  state: Extract<CallState, "succeeded" | "failed" | "expired" | "dropped">;
+  response?: CallRecord["response"];
+  error?: string;
+}
+
+type Fields = Record<string, string>;
+
+const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : undefined);
+
+/**
+ * Call records: one Redis hash per call. While queued it lives until the call can no longer be pending;
+ * once the call ends it is kept 24 h (CONTRACT §6).
+ */
+export class CallStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RuntimeKeys,
+    /** How long a pending record may live: retention + drain, so it always outlives its call. */
+    private readonly pendingTtlMs: number,
+  ) {
+    redis.defineCommand("sluiceFinishCall", { numberOfKeys: 2, lua: FINISH });
+  }
+
+  /** Adds the records' writes to `pipeline` (the call API writes them together with the capacity check). */
+  addCreate(pipeline: ReturnType<Redis["pipeline"]>, call: NewCall): void {
+    const key = this.keys.call(call.callId);
+    const fields: Fields = {
+      callId: call.callId,
+      orgId: call.orgId,
+      method: call.method,
+      url: call.url,
+      state: "queued",
+      throttled: call.throttled ? "1" : "0",
+      attempts: "0",
+      acceptedAt: String(call.acceptedAt),
+      ...(call.throttlingConfigUid ? { throttlingConfigUid: call.throttlingConfigUid } : {}),
+      ...(call.runtimeVersionId ? { runtimeVersionId: call.runtimeVersionId, runtimeVersion: String(call.runtimeVersion) } : {}),
+    };
+    pipeline.hset(key, fields).pexpire(key, this.pendingTtlMs + RECORD_TTL_MS);
+  }
+
+  async get(callId: string): Promise<(CallRecord & { orgId: string }) | undefined> {
+    const fields = (await this.redis.hgetall(this.keys.call(callId))) as Fields;
+    return fields["callId"] ? toRecord(fields) : undefined;
+  }
+
+  /** Marks a send about to happen; `counted` says whether it counts as an attempt. Returns the attempt count. */
+  async markSending(callId: string, counted: boolean): Promise<number> {
+    const key = this.keys.call(callId);
+    const [, , attempts] = (await this.redis
+      .multi()
+      .hset(key, "state", "sending")
+      .hsetnx(key, "sentAt", String(Date.now()))
+      .hincrby(key, "attempts", counted ? 1 : 0)
+      .exec())!.map(([, value]) => value);
+    return Number(attempts);
+  }
+
+  /** A send answered by a pause signal: it does not count as an attempt after all. */
+  async uncountAttempt(callId: string): Promise<void> {
+    await this.redis.hincrby(this.keys.call(callId), "attempts", -1);
+  }
+
+  /**
+   * Writes the terminal state unless the record already has one, and frees the org's queue slot, atomically:
+   * a call finished by both a worker and the sweeper is counted once. Returns false if it had ended already.
+   */
+  async finish(callId: string, orgId: string, outcome: FinalOutcome): Promise<boolean> {
+    const fields: Fields = {
+      state: outcome.state,
+      completedAt: String(Date.now()),
+      ...(outcome.response ? { response: JSON.stringify(outcome.response) } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    };
+    const done = await (this.redis as RedisWithFinish).sluiceFinishCall(
+      this.keys.call(callId),
+      this.keys.orgQueued(orgId),
+      RECORD_TTL_MS,
+      ...Object.entries(fields).flat(),
+    );
+    return done === 1;
+  }
+}
+
+// KEYS: call record, org queued counter. ARGV: ttlMs, field, value, ...
+const FINISH = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or state == 'succeeded' or state == 'failed' or state == 'expired' or state == 'dropped' then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+if redis.call('DECR', KEYS[2]) < 0 then redis.call('SET', KEYS[2], 0) end
+return 1
+`;
+
+type RedisWithFinish = Redis & { sluiceFinishCall(...args: (string | number)[]): Promise<number> };
+
+export function toRecord(fields: Fields): CallRecord & { orgId: string } {
+  const acceptedAt = Number(fields["acceptedAt"]);
+  const firstSend = fields["sentAt"] ? Number(fields["sentAt"]) : undefined;
+  const end = firstSend ?? (fields["completedAt"] ? Number(fields["completedAt"]) : Date.now());
+  return {
+    callId: fields["callId"]!,
+    orgId: fields["orgId"]!,
+    state: fields["state"] as CallState,
+    throttled: fields["throttled"] === "1",
+    ...(fields["throttlingConfigUid"] ? { throttlingConfigUid: fields["throttlingConfigUid"] } : {}),
+    ...(fields["runtimeVersion"] ? { runtimeVersion: Number(fields["runtimeVersion"]) } : {}),
+    method: fields["method"] as CallRecord["method"],
+    url: fields["url"]!,
+    attempts: Number(fields["attempts"] ?? 0),
+    acceptedAt: new Date(acceptedAt).toISOString(),
+    ...(firstSend ? { sentAt: iso(fields["sentAt"]) } : {}),
+    ...(fields["completedAt"] ? { completedAt: iso(fields["completedAt"]) } : {}),
+    waitMs: Math.max(0, end - acceptedAt),
+    ...(fields["response"] ? { response: JSON.parse(fields["response"]) as CallRecord["response"] } : {}),
+    ...(fields["error"] ? { error: fields["error"] } : {}),
+  };
+}

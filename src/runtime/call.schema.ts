@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { HTTP_METHODS } from "../throttling/throttling-config.schema.js";
+
+export const MAX_BATCH = 1000;
+export const MAX_CALL_BODY_BYTES = 1024 * 1024;
+// Set by the sender (or meaningless to forward); rejected rather than silently dropped.
+const RESERVED_HEADERS = new Set(["host", "content-length", "connection", "transfer-encoding", "keep-alive", "upgrade", "expect"]);
+
+const httpUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname });
+
+const method = z.preprocess(
+  (value) => (typeof value === "string" ? value.toUpperCase() : value),
+  z.enum(HTTP_METHODS).meta({ description: "Case-insensitive." }),
+);
+
+/** One outbound call to make (CONTRACT §6). */
+export const callRequest = z
+  .object({
+    method,
+    url: httpUrl.meta({ description: "Absolute http(s) URL of the external endpoint.", example: "https://api.example.org/data/2.5/items" }),
+    headers: z
+      .record(z.string(), z.string())
+      .refine((headers) => Object.keys(headers).every((name) => !RESERVED_HEADERS.has(name.toLowerCase())), {
+        message: `must not set ${[...RESERVED_HEADERS].join(", ")}`,
+      })
+      .optional(),
+    body: z
+      .unknown()
+      .optional()
+      .meta({ description: "A string is sent as-is; any other JSON value is sent as JSON (Content-Type: application/json unless set)." }),
+    timeoutMs: z.int().min(1000).max(30_000).default(30_000).meta({ description: "Budget for all attempts of the call." }),
+    callbackUrl: httpUrl.optional().meta({ description: "Receives the final call record as a POST." }),
+  })
+  .strict()
+  .meta({ id: "CallRequest" });
+
+export type CallRequest = z.output<typeof callRequest>;
+
+export const batchRequest = z
+  .object({ calls: z.array(callRequest).min(1).max(MAX_BATCH) })
+  .strict()
+  .meta({ id: "CallBatchRequest" });
+
+export const CALL_STATES = ["queued", "sending", "succeeded", "failed", "expired", "dropped"] as const;
+export type CallState = (typeof CALL_STATES)[number];
+export const TERMINAL_STATES: ReadonlySet<CallState> = new Set(["succeeded", "failed", "expired", "dropped"]);
+
+export const acceptedCall = z
+  .object({
+    callId: z.string(),
+    state: z.enum(CALL_STATES),
+    throttled: z.boolean(),
+    throttlingConfigUid: z.uuid().optional(),
+    runtimeVersion: z.int().optional(),
+  })
+  .meta({ id: "AcceptedCall" });
+export type AcceptedCall = z.infer<typeof acceptedCall>;
+
+export const batchResponse = z.object({ calls: z.array(acceptedCall) }).meta({ id: "CallBatchResponse" });
+
+export const callRecord = z
+  .object({
+    callId: z.string(),
+    state: z.enum(CALL_STATES),
+    throttled: z.boolean(),
+    throttlingConfigUid: z.uuid().optional(),
+    runtimeVersion: z.int().optional(),
+    method: z.enum(HTTP_METHODS),
+    url: z.string(),
+    attempts: z.int().meta({ description: "Sends counted against the retry limit; a send answered by a pause signal is not one." }),
+    acceptedAt: z.iso.datetime(),
+    sentAt: z.iso.datetime().optional(),
+    completedAt: z.iso.datetime().optional(),
+    waitMs: z.int().meta({ description: "Time from acceptance to the first send (or until now while queued)." }),
+    response: z
+      .object({ status: z.int(), headers: z.record(z.string(), z.string()), bodyPreview: z.string() })
+      .optional()
+      .meta({ description: "The last response; bodyPreview is its first 4 KB." }),
+    error: z.string().optional(),
+  })
+  .meta({ id: "CallRecord" });
+export type CallRecord = z.infer<typeof callRecord>;

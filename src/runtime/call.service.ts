@@ -1,0 +1,205 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Db } from "../db/prisma.js";
+import type { RuntimeVersion } from "../generated/prisma/client.js";
+import { ApiError } from "../shared/errors/api-error.js";
+import type { Principal } from "../tenancy/principal.js";
+import { MAX_CALL_BODY_BYTES, type AcceptedCall, type CallRequest } from "./call.schema.js";
+import type { CallStore, NewCall } from "./call-store.js";
+import { UNTHROTTLED, type Lane, type RuntimeKeys } from "./keys.js";
+import type { CallJob, RuntimeQueues } from "./queues.js";
+import type { RuntimeSettings } from "./settings.js";
+import { compileMatcher } from "./url-match.js";
+
+/**
+ * The dispatcher handles the call's own retries; BullMQ's attempts only cover a dispatch that crashed
+ * (e.g. Redis briefly unreachable), which then resumes from the record.
+ */
+const JOB_OPTIONS = (callId: string) => ({
+  jobId: callId,
+  attempts: 5,
+  backoff: { type: "exponential" as const, delay: 1000 },
+  removeOnComplete: true,
+  removeOnFail: true,
+});
+const IDEMPOTENCY_TTL_MS = 30 * 60 * 60 * 1000;
+const RETRY_AFTER_FULL_SECONDS = "30";
+
+// KEYS: org queued counter. ARGV: n, max. Reserves n slots or none.
+const RESERVE_CAPACITY = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return -1 end
+return redis.call('INCRBY', KEYS[1], ARGV[1])
+`;
+
+type Matched = { lane: Lane; version?: RuntimeVersion };
+
+function serializeBody(call: CallRequest): { body?: string; headers: Record<string, string> } {
+  const headers = { ...call.headers };
+  if (call.body === undefined) return { headers };
+  if (typeof call.body === "string") return { body: call.body, headers };
+  const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === "content-type");
+  return { body: JSON.stringify(call.body), headers: hasContentType ? headers : { ...headers, "content-type": "application/json" } };
+}
+
+/**
+ * Accepts outbound calls: matches each against the org's active runtime version, reserves queue capacity,
+ * writes the records and enqueues the jobs. All or nothing per request.
+ */
+export class CallService {
+  constructor(
+    private readonly db: Db,
+    private readonly redis: Redis,
+    private readonly keys: RuntimeKeys,
+    private readonly queues: RuntimeQueues,
+    private readonly records: CallStore,
+    private readonly settings: RuntimeSettings,
+  ) {
+    redis.defineCommand("sluiceReserveCapacity", { numberOfKeys: 1, lua: RESERVE_CAPACITY });
+  }
+
+  async accept(principal: Principal, calls: CallRequest[], idempotencyKey?: string): Promise<AcceptedCall[]> {
+    const prepared = calls.map((call) => ({ call, ...serializeBody(call) }));
+    if (prepared.some((p) => p.body !== undefined && Buffer.byteLength(p.body) > MAX_CALL_BODY_BYTES)) {
+      throw new ApiError("PAYLOAD_TOO_LARGE", { message: "a call body exceeds the 1 MB limit" });
+    }
+    const callIds = calls.map(() => randomUUID());
+    const idemKey = idempotencyKey ? this.keys.idempotency(principal.orgId, sha256(idempotencyKey)) : undefined;
+    if (idemKey) {
+      const claimed = await this.redis.set(idemKey, JSON.stringify(callIds), "PX", IDEMPOTENCY_TTL_MS, "NX");
+      if (!claimed) return this.replay(principal.orgId, idemKey, calls.length);
+    }
+    try {
+      return await this.enqueue(principal, prepared, callIds, idempotencyKey);
+    } catch (error) {
+      if (idemKey) await this.redis.del(idemKey);
+      throw error;
+    }
+  }
+
+  async get(orgId: string, callId: string) {
+    const record = await this.records.get(callId);
+    if (!record || record.orgId !== orgId) throw new ApiError("CALL_NOT_FOUND", { context: `callId ${callId}` });
+    const { orgId: _owner, ...visible } = record;
+    return visible;
+  }
+
+  private async enqueue(
+    principal: Principal,
+    prepared: { call: CallRequest; body?: string; headers: Record<string, string> }[],
+    callIds: string[],
+    idempotencyKey: string | undefined,
+  ): Promise<AcceptedCall[]> {
+    const matchOf = await this.matcherFor(principal.orgId);
+    const reserved = await (this.redis as RedisWithCapacity).sluiceReserveCapacity(
+      this.keys.orgQueued(principal.orgId),
+      prepared.length,
+      this.settings.maxQueuedPerOrg,
+    );
+    if (reserved < 0) {
+      throw new ApiError("QUEUE_FULL", { headers: { "Retry-After": RETRY_AFTER_FULL_SECONDS } });
+    }
+    const acceptedAt = Date.now();
+    const jobs = prepared.map(({ call, body, headers }, i) => {
+      const { lane, version } = matchOf(call);
+      const record: NewCall = {
+        callId: callIds[i]!,
+        orgId: principal.orgId,
+        method: call.method,
+        url: call.url,
+        throttled: lane.kind === "throttled",
+        ...(version ? { throttlingConfigUid: version.configUid ?? undefined, runtimeVersionId: version.id, runtimeVersion: version.version } : {}),
+        acceptedAt,
+      };
+      const data: CallJob = {
+        callId: record.callId,
+        orgId: principal.orgId,
+        lane,
+        method: call.method,
+        url: call.url,
+        headers: idempotencyKey ? { ...headers, "Idempotency-Key": idempotencyKey } : headers,
+        ...(body !== undefined ? { body } : {}),
+        timeoutMs: call.timeoutMs,
+        ...(call.callbackUrl ? { callbackUrl: call.callbackUrl } : {}),
+        acceptedAt,
+      };
+      return { record, data };
+    });
+
+    try {
+      const pipeline = this.redis.pipeline();
+      for (const { record } of jobs) this.records.addCreate(pipeline, record);
+      await pipeline.exec();
+      for (const [lane, group] of groupByLane(jobs.map((j) => j.data))) {
+        await this.queues.get(lane).addBulk(
+          group.map((data) => ({
+            name: "call",
+            data,
+            opts: JOB_OPTIONS(data.callId),
+          })),
+        );
+      }
+    } catch (error) {
+      // Nothing accepted half-way: give the capacity back and forget the records (an already-added job
+      // finds no record and is skipped by the worker).
+      await this.redis
+        .multi()
+        .decrby(this.keys.orgQueued(principal.orgId), prepared.length)
+        .del(...jobs.map((j) => this.keys.call(j.record.callId)))
+        .exec();
+      throw error;
+    }
+    return jobs.map(({ record }) => accepted(record));
+  }
+
+  /** The org's active runtime version decides, per call, between its throttled queue and the unthrottled one. */
+  private async matcherFor(orgId: string): Promise<(call: CallRequest) => Matched> {
+    const version = await this.db.runtimeVersion.findFirst({ where: { orgId, status: "active" } });
+    if (!version) return () => ({ lane: UNTHROTTLED });
+    const matches = compileMatcher(version.urlPattern, version.methods);
+    const lane: Lane = { kind: "throttled", runtimeVersionId: version.id };
+    return (call) => (matches(call.method, new URL(call.url)) ? { lane, version } : { lane: UNTHROTTLED });
+  }
+
+  private async replay(orgId: string, idemKey: string, count: number): Promise<AcceptedCall[]> {
+    const callIds = JSON.parse((await this.redis.get(idemKey)) ?? "[]") as string[];
+    if (callIds.length !== count) {
+      throw new ApiError("IDEMPOTENCY_MISMATCH", { context: `the key was first used for ${callIds.length} call(s)` });
+    }
+    return Promise.all(
+      callIds.map(async (callId) => {
+        const record = await this.records.get(callId);
+        if (!record || record.orgId !== orgId) return { callId, state: "queued" as const, throttled: false };
+        return accepted(record, record.state);
+      }),
+    );
+  }
+}
+
+function accepted(
+  record: Pick<NewCall, "callId" | "throttled" | "throttlingConfigUid" | "runtimeVersion">,
+  state: AcceptedCall["state"] = "queued",
+): AcceptedCall {
+  return {
+    callId: record.callId,
+    state,
+    throttled: record.throttled,
+    ...(record.throttlingConfigUid ? { throttlingConfigUid: record.throttlingConfigUid } : {}),
+    ...(record.runtimeVersion !== undefined ? { runtimeVersion: record.runtimeVersion } : {}),
+  };
+}
+
+function groupByLane(jobs: CallJob[]): Map<Lane, CallJob[]> {
+  const byName = new Map<string, { lane: Lane; jobs: CallJob[] }>();
+  for (const job of jobs) {
+    const name = job.lane.kind === "throttled" ? job.lane.runtimeVersionId : "";
+    const group = byName.get(name) ?? { lane: job.lane, jobs: [] };
+    group.jobs.push(job);
+    byName.set(name, group);
+  }
+  return new Map([...byName.values()].map((g) => [g.lane, g.jobs]));
+}
+
+const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
+
+type RedisWithCapacity = Redis & { sluiceReserveCapacity(...args: (string | number)[]): Promise<number> };

@@ -1,0 +1,126 @@
+import type { Logger } from "../shared/logger.js";
+import type { CallRecord } from "./call.schema.js";
+import type { CallStore, FinalOutcome } from "./call-store.js";
+import type { HttpSender } from "./http-sender.js";
+import type { Lane } from "./keys.js";
+import type { Pacer } from "./pacer.js";
+import { pauseUntil } from "./pause-headers.js";
+import type { CallJob } from "./queues.js";
+import type { RuntimeStats } from "./stats.js";
+
+/** Sends that count against the limit: the first one plus 3 retries (as in Journey Optimizer). */
+export const MAX_ATTEMPTS = 4;
+const NOT_RETRIED = new Set([401, 403, 404]);
+const RETRY_BACKOFF_MS = 200;
+const CALLBACK_TIMEOUT_MS = 10_000;
+
+export interface DispatcherDeps {
+  records: CallStore;
+  pacer: Pacer;
+  sender: HttpSender;
+  stats: RuntimeStats;
+  logger: Logger;
+  retentionMs: number;
+  /** True once a lane's runtime version has finished draining: its calls are dropped, never sent. */
+  drained(lane: Lane): boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Takes one call from queued to a terminal state (CONTRACT §6): never after its 6 h retention or its version's
+ * drain, each send paced by the lane's slot, up to 3 retries within `timeoutMs` (not after 401/403/404),
+ * and a Retry-After-like answer to 429/503 pausing the whole lane without counting as an attempt.
+ */
+export class CallDispatcher {
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  async dispatch(job: CallJob): Promise<void> {
+    const { records, pacer, sender, stats } = this.deps;
+    const current = await records.get(job.callId);
+    // No record: the API rolled the submission back. Ended: a redelivery after a crash.
+    if (!current || !["queued", "sending"].includes(current.state)) return;
+
+    const origin = new URL(job.url).origin;
+    const expiresAt = job.acceptedAt + this.deps.retentionMs;
+    let spentMs = 0;
+    let attempts = current.attempts;
+    let last: FinalOutcome | undefined;
+    for (;;) {
+      const stop = this.stopReason(job, expiresAt);
+      if (stop) return this.finish(job, stop);
+      await pacer.acquire(job.lane, origin, `${job.callId}:${attempts}:${spentMs}`);
+      const stopAfterWait = this.stopReason(job, expiresAt);
+      if (stopAfterWait) return this.finish(job, stopAfterWait);
+
+      // Recorded while the request goes out, to keep a Redis round trip off the path between slot and send.
+      const marking = records.markSending(job.callId, true);
+      const outcome = await sender.send({
+        method: job.method,
+        url: job.url,
+        headers: job.headers,
+        ...(job.body !== undefined ? { body: job.body } : {}),
+        timeoutMs: Math.max(1, job.timeoutMs - spentMs),
+      });
+      spentMs += outcome.durationMs;
+      attempts = await marking;
+      await stats.sent(job.lane, attempts > 1, outcome.durationMs);
+
+      if (outcome.ok) {
+        const response = { status: outcome.status, headers: outcome.headers, bodyPreview: outcome.bodyPreview };
+        if (outcome.status >= 200 && outcome.status < 300) return this.finish(job, { state: "succeeded", response });
+        last = { state: "failed", response, error: `HTTP ${outcome.status}` };
+        if (NOT_RETRIED.has(outcome.status)) return this.finish(job, last);
+        const pausedUntil = pauseUntil(outcome.status, outcome.headers, Date.now());
+        if (pausedUntil !== undefined) {
+          await records.uncountAttempt(job.callId);
+          attempts -= 1;
+          await pacer.pause(job.lane, origin, pausedUntil);
+          continue;
+        }
+      } else {
+        last = { state: "failed", error: `${outcome.error}: ${outcome.message}` };
+      }
+      const budgetLeft = job.timeoutMs - spentMs;
+      if (attempts >= MAX_ATTEMPTS || budgetLeft <= 0) return this.finish(job, last);
+      const backoff = Math.min(RETRY_BACKOFF_MS * 2 ** (attempts - 1), budgetLeft);
+      await sleep(backoff);
+      spentMs += backoff;
+    }
+  }
+
+  /** A dispatch that kept crashing: the call ends `failed` rather than staying queued forever. */
+  async abandon(job: CallJob, error: Error): Promise<void> {
+    await this.finish(job, { state: "failed", error: `internal error: ${error.message}` });
+  }
+
+  private stopReason(job: CallJob, expiresAt: number): FinalOutcome | undefined {
+    if (this.deps.drained(job.lane)) return { state: "dropped", error: "runtime version finished draining" };
+    if (Date.now() >= expiresAt) return { state: "expired", error: "not sent within the queue retention (6 h)" };
+    return undefined;
+  }
+
+  private async finish(job: CallJob, outcome: FinalOutcome): Promise<void> {
+    const { records, stats } = this.deps;
+    if (!(await records.finish(job.callId, job.orgId, outcome))) return;
+    await stats.ended(job.lane, outcome.state);
+    if (job.callbackUrl) await this.notify(job.callbackUrl, job.callId);
+  }
+
+  /** POSTs the final record to the caller's callbackUrl; a failing callback is logged, never retried forever. */
+  private async notify(callbackUrl: string, callId: string): Promise<void> {
+    const record = await this.deps.records.get(callId);
+    if (!record) return;
+    const { orgId: _owner, ...visible } = record;
+    const outcome = await this.deps.sender.send({
+      method: "POST",
+      url: callbackUrl,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(visible satisfies CallRecord),
+      timeoutMs: CALLBACK_TIMEOUT_MS,
+    });
+    if (!outcome.ok || outcome.status >= 300) {
+      this.deps.logger.warn({ callId, status: outcome.ok ? outcome.status : outcome.error }, "callback delivery failed");
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import type { Redis } from "ioredis";
+import type { Lane, RuntimeKeys } from "./keys.js";
+
+/**
+ * Spacing safety: slots are 1.5% wider than 1000/N ms, so that the few ms of jitter between taking a slot and the
+ * call reaching the endpoint cannot push N+1 calls into one sliding second there. Mean rate: N / 1.015.
+ */
+export const SPACING_FACTOR = 1.015;
+/**
+ * The first send after an idle second is logged this much later than it happens: the first calls of a busy
+ * period travel a colder path (new sockets) and reach the endpoint late, bunching with the calls after them.
+ */
+const COLD_START_MS = 20;
+/** How far ahead a worker may book a slot; bounds how many calls sit waiting for their slot. */
+export const BOOKING_HORIZON_MS = 50;
+/**
+ * The hard check's window: as wide as N paced slots (so steady pacing never trips it), which leaves 15 ms for the
+ * time between the check and the call reaching the endpoint without N+1 landing in one second there.
+ */
+const SLIDING_WINDOW_MS = 1000 * SPACING_FACTOR;
+
+/*
+ * GCRA with no burst, shared by every worker process: each granted call books the next slot at
+ * max(now, TAT, pausedUntil) and moves TAT one emission interval on. Redis' own clock is the only clock.
+ * Returns {1, waitMs} when a slot was booked (send in waitMs), or {0, retryInMs} when the next slot is
+ * beyond the horizon (nothing booked).
+ * KEYS: tat, rate, pause. ARGV: spacingFactor, horizonMs.
+ */
+const RESERVE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local rate = tonumber(redis.call('GET', KEYS[2]) or '0')
+if rate <= 0 then return {0, '100'} end
+local interval = 1000 / rate * tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
+local start = math.max(now, tat, paused)
+if start - now > tonumber(ARGV[2]) then return {0, tostring(start - now - tonumber(ARGV[2]))} end
+redis.call('SET', KEYS[1], tostring(start + interval), 'PX', 60000)
+return {1, tostring(start - now)}
+`;
+
+/*
+ * The hard guarantee, checked at the moment of sending: at most `rate` sends in the last second, across all
+ * workers. Pacing alone cannot promise it, since a busy event loop can release booked slots late and together.
+ * Returns 0 when the send may go now (and logs it), otherwise the ms until the oldest logged send leaves the window.
+ * KEYS: send log, rate. ARGV: windowMs, member, coldStartMs.
+ */
+const COMMIT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local window = tonumber(ARGV[1])
+local rate = tonumber(redis.call('GET', KEYS[2]) or '0')
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= rate then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return tostring(math.max(1, tonumber(oldest[2]) + window - now))
+end
+local stamp = now
+if redis.call('ZCARD', KEYS[1]) == 0 then stamp = now + tonumber(ARGV[3]) end
+redis.call('ZADD', KEYS[1], stamp, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window * 2))
+return '0'
+`;
+
+/** Sets a lane's pause to `untilMs` unless it is already paused longer. KEYS: pause. ARGV: untilMs. */
+const PAUSE = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local untilMs = tonumber(ARGV[1])
+if untilMs > current then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', math.max(1, math.ceil(untilMs - now)))
+end
+return 1
+`;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Hands out send slots: paced to the runtime version's rate for throttled lanes, pause-aware for every lane. */
+export class Pacer {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RuntimeKeys,
+  ) {
+    redis.defineCommand("sluiceReserve", { numberOfKeys: 3, lua: RESERVE });
+    redis.defineCommand("sluicePause", { numberOfKeys: 1, lua: PAUSE });
+    redis.defineCommand("sluiceCommit", { numberOfKeys: 2, lua: COMMIT });
+  }
+
+  /** Resolves when the caller may send one request to `origin` on `lane`; `sendId` names the send in the log. */
+  async acquire(lane: Lane, origin: string, sendId: string): Promise<void> {
+    const pauseKey = this.keys.pause(lane, origin);
+    for (;;) {
+      if (lane.kind === "unthrottled") {
+        const pausedFor = Number(await this.redis.pttl(pauseKey));
+        if (pausedFor <= 0) return;
+        await sleep(pausedFor);
+        continue;
+      }
+      const id = lane.runtimeVersionId;
+      const [granted, ms] = (await (this.redis as RedisWithScripts).sluiceReserve(
+        this.keys.tat(id),
+        this.keys.rate(id),
+        pauseKey,
+        SPACING_FACTOR,
+        BOOKING_HORIZON_MS,
+      )) as [number, string];
+      const waitMs = Number(ms);
+      if (granted === 1) {
+        if (waitMs >= 1) await sleep(waitMs);
+        return this.commit(id, sendId);
+      }
+      await sleep(Math.min(Math.max(waitMs, 1), 250));
+    }
+  }
+
+  private async commit(runtimeVersionId: string, sendId: string): Promise<void> {
+    for (;;) {
+      const waitMs = Number(
+        await (this.redis as RedisWithScripts).sluiceCommit(
+          this.keys.sendLog(runtimeVersionId),
+          this.keys.rate(runtimeVersionId),
+          SLIDING_WINDOW_MS,
+          sendId,
+          COLD_START_MS,
+        ),
+      );
+      if (waitMs === 0) return;
+      await sleep(waitMs);
+    }
+  }
+
+  /** Pauses the whole lane (every worker process) until `untilMs`. */
+  async pause(lane: Lane, origin: string, untilMs: number): Promise<void> {
+    await (this.redis as RedisWithScripts).sluicePause(this.keys.pause(lane, origin), Math.ceil(untilMs));
+  }
+
+  async setRate(runtimeVersionId: string, ratePerSecond: number): Promise<void> {
+    await this.redis.set(this.keys.rate(runtimeVersionId), String(ratePerSecond));
+  }
+}
+
+type RedisWithScripts = Redis & {
+  sluiceReserve(...args: (string | number)[]): Promise<unknown>;
+  sluicePause(...args: (string | number)[]): Promise<unknown>;
+  sluiceCommit(...args: (string | number)[]): Promise<unknown>;
+};

@@ -1,0 +1,49 @@
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Lane, RuntimeKeys } from "./keys.js";
+
+/** What a queued job carries: everything the worker needs to send the call without another lookup. */
+export interface CallJob {
+  callId: string;
+  orgId: string;
+  lane: Lane;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  callbackUrl?: string;
+  acceptedAt: number;
+}
+
+/** Producer-side BullMQ queues, one per lane, created on first use and sharing one Redis connection. */
+export class RuntimeQueues {
+  private readonly queues = new Map<string, Queue<CallJob>>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RuntimeKeys,
+  ) {}
+
+  get(lane: Lane): Queue<CallJob> {
+    const name = this.keys.queueName(lane);
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue<CallJob>(name, { connection: this.redis, prefix: this.keys.bullPrefix });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** Forgets a lane's queue object (its Redis keys are removed separately). */
+  async forget(lane: Lane): Promise<void> {
+    const name = this.keys.queueName(lane);
+    await this.queues.get(name)?.close();
+    this.queues.delete(name);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.queues.clear();
+  }
+}

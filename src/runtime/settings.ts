@@ -1,0 +1,28 @@
+import type { Env } from "../config/env.js";
+
+const HOUR = 60 * 60 * 1000;
+/** Fixed for users (seed: "queued for up to 6 hours. This value cannot be modified."). */
+export const RETENTION_MS = 6 * HOUR;
+/** Fixed for users (seed: "pending events continue to be processed during 24 hours"). */
+export const DRAIN_MS = 24 * HOUR;
+/** A finished call's record stays readable this long (CONTRACT §6). */
+export const RECORD_TTL_MS = 24 * HOUR;
+
+export interface RuntimeSettings {
+  retentionMs: number;
+  drainMs: number;
+  maxQueuedPerOrg: number;
+  concurrency: number;
+  lockMs: number;
+}
+
+export function runtimeSettings(env: Env): RuntimeSettings {
+  const test = env.NODE_ENV === "test";
+  return {
+    retentionMs: (test && env.SLUICE_TEST_RETENTION_MS) || RETENTION_MS,
+    drainMs: (test && env.SLUICE_TEST_DRAIN_MS) || DRAIN_MS,
+    maxQueuedPerOrg: env.RUNTIME_MAX_QUEUED_PER_ORG,
+    concurrency: env.RUNTIME_CONCURRENCY,
+    lockMs: env.RUNTIME_LOCK_MS,
+  };
+}

@@ -1,0 +1,104 @@
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Db } from "../db/prisma.js";
+import type { Logger } from "../shared/logger.js";
+import type { CallStore, FinalOutcome } from "./call-store.js";
+import type { Lane, RuntimeKeys } from "./keys.js";
+import type { CallJob, RuntimeQueues } from "./queues.js";
+import type { RuntimeStats } from "./stats.js";
+
+const PAGE = 1000;
+const PENDING_STATES = ["wait", "prioritized", "delayed"] as const;
+
+/**
+ * Housekeeping any worker process may run; a Redis lock makes each pass run in one process at a time.
+ * - Expiry: calls still waiting after the retention are removed from their queue and marked `expired`,
+ *   so they hold no memory and take no rate slot.
+ * - Drain end: a draining runtime version past its drainUntil marks its remaining calls `dropped`, then its
+ *   queue, every Redis key it owns and its database row are deleted.
+ */
+export class Sweeper {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      redis: Redis;
+      keys: RuntimeKeys;
+      queues: RuntimeQueues;
+      records: CallStore;
+      stats: RuntimeStats;
+      logger: Logger;
+      retentionMs: number;
+    },
+  ) {}
+
+  /** One pass over `lanes`; returns without doing anything when another process holds the lock. */
+  async sweep(lanes: Lane[], lockMs: number): Promise<void> {
+    const { redis, keys } = this.deps;
+    const lock = keys.lock("sweep");
+    if ((await redis.set(lock, String(process.pid), "PX", lockMs, "NX")) !== "OK") return;
+    try {
+      for (const lane of lanes) await this.expire(lane);
+      await this.finishDrains();
+    } finally {
+      await redis.del(lock);
+    }
+  }
+
+  private async expire(lane: Lane): Promise<void> {
+    const queue = this.deps.queues.get(lane);
+    for (const type of ["wait", "delayed"] as const) {
+      for (;;) {
+        const ids = await queue.clean(this.deps.retentionMs, PAGE, type);
+        await this.end(lane, ids, { state: "expired", error: "not sent within the queue retention (6 h)" });
+        if (ids.length < PAGE) break;
+      }
+    }
+  }
+
+  private async finishDrains(): Promise<void> {
+    const { db, redis, keys, queues, logger } = this.deps;
+    const ended = await db.runtimeVersion.findMany({ where: { status: "draining", drainUntil: { lte: new Date() } } });
+    for (const version of ended) {
+      const lane: Lane = { kind: "throttled", runtimeVersionId: version.id };
+      const queue = queues.get(lane);
+      await this.end(lane, await pendingIds(queue), { state: "dropped", error: "runtime version finished draining" });
+      await queue.obliterate({ force: true });
+      await queues.forget(lane);
+      for (const pattern of keys.versionPatterns(version.id)) await deleteByPattern(redis, pattern);
+      await db.runtimeVersion.delete({ where: { id: version.id } });
+      logger.info({ runtimeVersionId: version.id, version: version.version }, "runtime version drained and deleted");
+    }
+  }
+
+  private async end(lane: Lane, callIds: string[], outcome: FinalOutcome): Promise<void> {
+    if (!callIds.length) return;
+    const { redis, keys, records, stats } = this.deps;
+    const pipeline = redis.pipeline();
+    for (const id of callIds) pipeline.hget(keys.call(id), "orgId");
+    const owners = (await pipeline.exec())!.map(([, orgId]) => orgId as string | null);
+    let ended = 0;
+    for (const [i, callId] of callIds.entries()) {
+      const orgId = owners[i];
+      if (orgId && (await records.finish(callId, orgId, outcome))) ended += 1;
+    }
+    if (ended) await stats.ended(lane, outcome.state, ended);
+  }
+}
+
+async function pendingIds(queue: Queue<CallJob>): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; ; start += PAGE) {
+    const jobs = await queue.getJobs([...PENDING_STATES, "active"], start, start + PAGE - 1, true);
+    ids.push(...jobs.flatMap((job) => (job?.id ? [job.id] : [])));
+    if (jobs.length < PAGE) return ids;
+  }
+}
+
+async function deleteByPattern(redis: Redis, pattern: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+    cursor = next;
+    if (found.length) await redis.unlink(...found);
+  } while (cursor !== "0");
+}
