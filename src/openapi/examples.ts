@@ -88,4 +88,21 @@ export const deployedConfig: ThrottlingConfigResource = {
     lastDeployedById: CREDENTIAL.clientId,
     lastDeployedAt: deployedAt,
   },
+  // GET and list only: the runtime version's live status (CONTRACT §3).
+  runtime: { version: 1, status: "active", queued: 1250, oldestQueuedAgeMs: 310, dispatchedLastMinute: 298_500, expiredTotal: 0 },
+};
+
+/** After an undeploy, the runtime version keeps draining its queue for 24 h. */
+export const undeployedConfig: ThrottlingConfigResource = {
+  ...deployedConfig,
+  state: "undeployed",
+  runtime: {
+    version: 1,
+    status: "draining",
+    drainUntil: "2023-03-23T12:10:42.118Z",
+    queued: 830,
+    oldestQueuedAgeMs: 4_020,
+    dispatchedLastMinute: 300_000,
+    expiredTotal: 0,
+  },
 };

@@ -17,6 +17,7 @@ import {
   createdConfig,
   deployedConfig,
   resourceUri,
+  undeployedConfig,
   updateRequest,
   updatedConfig,
 } from "./examples.js";
@@ -99,12 +100,15 @@ export const AUTHORING_OPERATIONS: readonly AuthoringOperation[] = [
     method: "get",
     path: "/throttlingConfigs/{uid}",
     summary: "Retrieve a throttling config",
-    description: "Deployed configs also carry `version` and `deployedConfig`, the values in force at runtime.",
+    description:
+      "Deployed configs also carry `version` and `deployedConfig`, the values in force at runtime, and `runtime`, the " +
+      "live status of the runtime version (active, or draining for 24 h after an undeploy).",
     success: {
       status: 200,
       response: jsonResponse("The config.", getResponse, {
         afterUpdate: example("After an update", { result: updatedConfig }),
         afterDeploy: example("After a deploy", { result: deployedConfig }),
+        afterUndeploy: example("After an undeploy: the runtime version drains", { result: undeployedConfig }),
       }),
     },
     failsWith: "GET_FAILED",

@@ -43,7 +43,6 @@ export const batchRequest = z
 
 export const CALL_STATES = ["queued", "sending", "succeeded", "failed", "expired", "dropped"] as const;
 export type CallState = (typeof CALL_STATES)[number];
-export const TERMINAL_STATES: ReadonlySet<CallState> = new Set(["succeeded", "failed", "expired", "dropped"]);
 
 export const acceptedCall = z
   .object({
@@ -58,13 +57,8 @@ export type AcceptedCall = z.infer<typeof acceptedCall>;
 
 export const batchResponse = z.object({ calls: z.array(acceptedCall) }).meta({ id: "CallBatchResponse" });
 
-export const callRecord = z
-  .object({
-    callId: z.string(),
-    state: z.enum(CALL_STATES),
-    throttled: z.boolean(),
-    throttlingConfigUid: z.uuid().optional(),
-    runtimeVersion: z.int().optional(),
+export const callRecord = acceptedCall
+  .extend({
     method: z.enum(HTTP_METHODS),
     url: z.string(),
     attempts: z.int().meta({ description: "Sends counted against the retry limit; a send answered by a pause signal is not one." }),
