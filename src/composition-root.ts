@@ -12,6 +12,7 @@ import { createHttpSender } from "./runtime/http-sender.js";
 import { runtimeKeys } from "./runtime/keys.js";
 import { Pacer } from "./runtime/pacer.js";
 import { RuntimeQueues } from "./runtime/queues.js";
+import { RuntimeStatusReader } from "./runtime/runtime-status.js";
 import { RuntimeWorker } from "./runtime/runtime-worker.js";
 import { runtimeSettings } from "./runtime/settings.js";
 import { RuntimeStats } from "./runtime/stats.js";
@@ -48,7 +49,18 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     publishRate: (id, rate) => pacer.setRate(id, rate),
   });
   const calls = new CallService(db, redis, keys, queues, records, settings);
-  const app = createHttpApp({ db, redis, logger, version: resolveVersion(env.SLUICE_VERSION), throttlingConfigs, calls });
+  const runtimeStatus = new RuntimeStatusReader({ db, redis, queues, stats, logger });
+  const app = createHttpApp({
+    db,
+    redis,
+    logger,
+    version: resolveVersion(env.SLUICE_VERSION),
+    throttlingConfigs,
+    calls,
+    runtimeStatus,
+    queues,
+    adminToken: env.ADMIN_TOKEN,
+  });
 
   const runtimeWorker = env.SERVICES.includes("worker") ? createWorker() : undefined;
   let server: Server | undefined;

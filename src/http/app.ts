@@ -4,11 +4,15 @@ import { pinoHttp } from "pino-http";
 import type { Db } from "../db/prisma.js";
 import { callRouter, RUNTIME_BASE_PATH } from "../runtime/call.routes.js";
 import type { CallService } from "../runtime/call.service.js";
+import type { RuntimeQueues } from "../runtime/queues.js";
+import type { RuntimeStatusReader } from "../runtime/runtime-status.js";
 import type { Logger } from "../shared/logger.js";
 import { throttlingConfigRouter, AUTHORING_BASE_PATHS } from "../throttling/throttling-config.routes.js";
 import type { ThrottlingConfigService } from "../throttling/throttling-config.service.js";
+import { adminApp, withoutTokenParam } from "./admin.js";
 import { docsRouter } from "./docs.js";
 import { healthRouter } from "./health.js";
+import { createMetrics } from "./metrics.js";
 import { collapseSlashes } from "./middleware/collapse-slashes.js";
 import { errorEnvelope, routeNotFound } from "./middleware/error-envelope.js";
 import { requestId } from "./middleware/request-id.js";
@@ -21,6 +25,10 @@ export interface HttpDeps {
   version: string;
   throttlingConfigs: ThrottlingConfigService;
   calls: CallService;
+  runtimeStatus: RuntimeStatusReader;
+  queues: RuntimeQueues;
+  /** Enables Bull Board at /admin/queues. */
+  adminToken: string | undefined;
 }
 
 /** The Express app: cross-cutting middleware, feature routers, then the one error middleware. */
@@ -28,7 +36,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", true);
-  app.use(collapseSlashes, requestId);
+  const metrics = createMetrics({ readRuntime: () => deps.runtimeStatus.allLanes(), logger: deps.logger });
+  app.use(collapseSlashes, requestId, metrics.httpLatency);
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -36,14 +45,16 @@ export function createHttpApp(deps: HttpDeps): Express {
       customProps: (_req, res) => ({ requestId: res.getHeader("x-request-id") }),
       // One line per request; headers are left out so credentials never reach the logs.
       serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: withoutTokenParam(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
   );
   app.use(healthRouter(deps.db, deps.redis));
   app.use(docsRouter());
-  const throttling = throttlingConfigRouter(deps.db, deps.throttlingConfigs);
+  app.use(metrics.router);
+  if (deps.adminToken) app.use(adminApp({ token: deps.adminToken, db: deps.db, queues: deps.queues }));
+  const throttling = throttlingConfigRouter(deps.db, deps.throttlingConfigs, deps.runtimeStatus);
   for (const base of AUTHORING_BASE_PATHS) app.use(base, throttling);
   app.use(RUNTIME_BASE_PATH, callRouter(deps.db, deps.calls));
   app.use(routeNotFound);

@@ -30,6 +30,8 @@ export class RuntimeQueues {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue<CallJob>(name, { connection: this.redis, prefix: this.keys.bullPrefix });
+      // The shared connection's owner already logs its errors; without a listener BullMQ prints each to stderr.
+      queue.on("error", () => undefined);
       this.queues.set(name, queue);
     }
     return queue;

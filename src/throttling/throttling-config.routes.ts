@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from "express";
 import type { Db } from "../db/prisma.js";
 import { jsonBody } from "../http/middleware/json-body.js";
+import type { RuntimeStatusReader } from "../runtime/runtime-status.js";
 import type { ErrorName } from "../shared/errors/catalogue.js";
 import { authenticate } from "../tenancy/authenticate.js";
 import type { Principal, SandboxRef } from "../tenancy/principal.js";
@@ -33,7 +34,7 @@ const uidOf = (req: Request): string => String(req.params["uid"]);
 const uriOf = (req: Request, uid: string) => `${req.baseUrl}/throttlingConfigs/${uid}`;
 
 /** HTTP glue for the eight operations: parse, call the service, shape the response. */
-export function throttlingConfigRouter(db: Db, service: ThrottlingConfigService): Router {
+export function throttlingConfigRouter(db: Db, service: ThrottlingConfigService, runtime: RuntimeStatusReader): Router {
   const router = Router();
   router.use(authenticate(db), jsonBody(malformedJson), async (req, res, next) => {
     res.locals.sandbox = await resolveProductionSandbox(db, req, res.locals.principal!.orgId);
@@ -42,7 +43,8 @@ export function throttlingConfigRouter(db: Db, service: ThrottlingConfigService)
 
   router.post("/list/throttlingConfigs", async (_req, res) => {
     const configs = await service.list(caller(res).principal.orgId);
-    res.json({ results: configs.map(toResource) });
+    const blocks = await runtime.forConfigs(configs.map((config) => config.uid));
+    res.json({ results: configs.map((config) => toResource(config, blocks.get(config.uid))) });
   });
 
   router.post("/throttlingConfigs", failsWith("CREATE_FAILED"), async (req, res) => {
@@ -58,7 +60,8 @@ export function throttlingConfigRouter(db: Db, service: ThrottlingConfigService)
   });
 
   router.get("/throttlingConfigs/:uid", failsWith("GET_FAILED"), async (req, res) => {
-    res.json({ result: toResource(await service.get(caller(res).principal.orgId, uidOf(req))) });
+    const config = await service.get(caller(res).principal.orgId, uidOf(req));
+    res.json({ result: toResource(config, await runtime.forConfig(config.uid)) });
   });
 
   router.put("/throttlingConfigs/:uid", failsWith("UPDATE_FAILED"), async (req, res) => {

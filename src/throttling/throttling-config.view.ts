@@ -1,10 +1,13 @@
 import type { ThrottlingConfig } from "../generated/prisma/client.js";
-import type { ThrottlingConfigResource } from "./throttling-config.schema.js";
+import type { RuntimeStatus, ThrottlingConfigResource } from "./throttling-config.schema.js";
 
 type Method = ThrottlingConfigResource["methods"][number];
 
-/** The stored row as the API shows it (CONTRACT §3); absent optional values are omitted, not null. */
-export function toResource(row: ThrottlingConfig): ThrottlingConfigResource {
+/**
+ * The stored row as the API shows it (CONTRACT §3); absent optional values are omitted, not null.
+ * `runtime` is the block GET and list add for a deployed (or draining) config.
+ */
+export function toResource(row: ThrottlingConfig, runtime?: RuntimeStatus): ThrottlingConfigResource {
   return {
     _id: `${row.uid}_${row.sandboxId}`,
     uid: row.uid,
@@ -21,6 +24,7 @@ export function toResource(row: ThrottlingConfig): ThrottlingConfigResource {
     authoringFormatVersion: "1.0",
     ...(row.version != null ? { version: row.version } : {}),
     ...(row.deployedConfig != null ? { deployedConfig: row.deployedConfig as ThrottlingConfigResource["deployedConfig"] } : {}),
+    ...(runtime ? { runtime } : {}),
     metadata: {
       createdBy: row.createdBy,
       createdById: row.createdById,

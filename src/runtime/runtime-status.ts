@@ -1,0 +1,141 @@
+import type { Redis } from "ioredis";
+import type { Db } from "../db/prisma.js";
+import type { Logger } from "../shared/logger.js";
+import type { RuntimeStatus } from "../throttling/throttling-config.schema.js";
+import { UNTHROTTLED, type Lane } from "./keys.js";
+import type { RuntimeQueues } from "./queues.js";
+import { laneId, type LaneStats, type RuntimeStats } from "./stats.js";
+
+/** What one lane holds at this moment: its queue and its counters (summed over every worker process). */
+export interface LaneSnapshot {
+  /** Calls waiting, delayed, prioritized or being handled by a worker (waiting for their slot or being sent). */
+  queued: number;
+  oldestQueuedAgeMs: number;
+  stats: LaneStats;
+}
+
+/** A runtime version's identity, as /metrics labels it; absent for the unthrottled lane. */
+export interface VersionIdentity {
+  id: string;
+  orgId: string;
+  version: number;
+}
+
+export interface LaneReading {
+  lane: Lane;
+  version?: VersionIdentity;
+  snapshot: LaneSnapshot;
+}
+
+const QUEUED_TYPES = ["wait", "delayed", "prioritized", "active"] as const;
+
+/** A slow or unreachable Redis must not hold up a GET: past this, the runtime numbers are given up on. */
+const REDIS_READ_DEADLINE_MS = 1000;
+
+// KEYS: a queue's wait list. ARGV: the prefix of its job hashes. BullMQ LPUSHes new jobs, so the oldest is the
+// tail; reading only its `timestamp` avoids fetching the job's payload (a call body can be 1 MB).
+const OLDEST_WAITING_TIMESTAMP = `
+local id = redis.call('LINDEX', KEYS[1], -1)
+if not id then return false end
+return redis.call('HGET', ARGV[1] .. id, 'timestamp')
+`;
+
+/**
+ * Reads the runtime's state for the API: the `runtime` block of GET/list (CONTRACT §3) and the /metrics series.
+ * Lanes are read concurrently over the one shared connection, so their commands go out back to back and a read
+ * of any number of lanes costs about two Redis round trips.
+ */
+export class RuntimeStatusReader {
+  constructor(
+    private readonly deps: { db: Db; redis: Redis; queues: RuntimeQueues; stats: RuntimeStats; logger: Logger },
+  ) {}
+
+  /**
+   * The runtime block of each config that has a runtime version (its highest), by config uid; one query for all.
+   * If Redis cannot be read the blocks are left out rather than filled with zeros: `queued: 0` would claim an
+   * empty queue that may hold thousands of calls, while an absent block only says "unknown right now".
+   */
+  async forConfigs(configUids: string[]): Promise<Map<string, RuntimeStatus>> {
+    const blocks = new Map<string, RuntimeStatus>();
+    if (configUids.length === 0) return blocks;
+    const rows = await this.deps.db.runtimeVersion.findMany({
+      where: { configUid: { in: configUids } },
+      orderBy: { version: "desc" },
+      select: { id: true, configUid: true, version: true, status: true, drainUntil: true },
+    });
+    const latest = new Map<string, (typeof rows)[number]>();
+    for (const row of rows) if (row.configUid && !latest.has(row.configUid)) latest.set(row.configUid, row);
+    if (latest.size === 0) return blocks;
+
+    const versions = [...latest.values()];
+    let snapshots: LaneSnapshot[];
+    try {
+      snapshots = await this.snapshots(versions.map(({ id }): Lane => ({ kind: "throttled", runtimeVersionId: id })));
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, "runtime status left out: Redis could not be read");
+      return blocks;
+    }
+    versions.forEach((row, i) => {
+      const { queued, oldestQueuedAgeMs, stats } = snapshots[i]!;
+      blocks.set(row.configUid!, {
+        version: row.version,
+        status: row.status,
+        ...(row.drainUntil ? { drainUntil: row.drainUntil.toISOString() } : {}),
+        queued,
+        oldestQueuedAgeMs,
+        dispatchedLastMinute: stats.dispatchedLastMinute,
+        expiredTotal: stats.expired,
+      });
+    });
+    return blocks;
+  }
+
+  async forConfig(configUid: string): Promise<RuntimeStatus | undefined> {
+    return (await this.forConfigs([configUid])).get(configUid);
+  }
+
+  /** Every lane of every org (the unthrottled one first) with its snapshot; rejects if Postgres or Redis cannot be read. */
+  async allLanes(): Promise<LaneReading[]> {
+    const versions = await this.deps.db.runtimeVersion.findMany({
+      select: { id: true, orgId: true, version: true },
+      orderBy: [{ orgId: "asc" }, { version: "asc" }],
+    });
+    const lanes: Lane[] = [UNTHROTTLED, ...versions.map(({ id }): Lane => ({ kind: "throttled", runtimeVersionId: id }))];
+    const snapshots = await this.snapshots(lanes);
+    return lanes.map((lane, i) => ({
+      lane,
+      ...(i > 0 ? { version: versions[i - 1]! } : {}),
+      snapshot: snapshots[i]!,
+    }));
+  }
+
+  private snapshots(lanes: Lane[]): Promise<LaneSnapshot[]> {
+    return withDeadline(Promise.all(lanes.map((lane) => this.snapshot(lane))), REDIS_READ_DEADLINE_MS);
+  }
+
+  private async snapshot(lane: Lane): Promise<LaneSnapshot> {
+    const queue = this.deps.queues.get(lane);
+    const [counts, oldest, stats] = await Promise.all([
+      queue.getJobCounts(...QUEUED_TYPES),
+      this.deps.redis.eval(OLDEST_WAITING_TIMESTAMP, 1, queue.toKey("wait"), queue.toKey("")) as Promise<string | null>,
+      this.deps.stats.read(laneId(lane)),
+    ]);
+    return {
+      queued: QUEUED_TYPES.reduce((sum, type) => sum + (counts[type] ?? 0), 0),
+      oldestQueuedAgeMs: oldest ? Math.max(0, Date.now() - Number(oldest)) : 0,
+      stats,
+    };
+  }
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
