@@ -1,5 +1,6 @@
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { EXAMPLE_ORG_ID, EXAMPLE_SANDBOX, EXAMPLE_UID } from "./examples.js";
+import { EXAMPLE_CALL_ID, EXAMPLE_IDEMPOTENCY_KEY } from "./runtime-examples.js";
 
 // Plain OpenAPI components (credentials, parameters, headers) that have no zod schema behind them.
 
@@ -15,10 +16,22 @@ export const SECURITY_SCHEMES = {
     name: "x-api-key",
     description: "The credential's client id.",
   },
+  adminToken: {
+    type: "http",
+    scheme: "bearer",
+    description: "`Authorization: Bearer <ADMIN_TOKEN>`: the operator token from the service's environment.",
+  },
+  adminSession: {
+    type: "apiKey",
+    in: "cookie",
+    name: "sluice_admin",
+    description: "The session cookie `/admin/queues?token=<ADMIN_TOKEN>` sets (an HMAC of the token, not the token).",
+  },
 } as const;
 
 /** Both schemes together (a credential is a token plus its client id). */
 export const CREDENTIAL_SECURITY = [{ bearerAuth: [], apiKey: [] }];
+export const ADMIN_SECURITY: Record<string, string[]>[] = [{ adminToken: [] }, { adminSession: [] }];
 
 export const PARAMETERS = {
   Uid: {
@@ -46,6 +59,33 @@ export const PARAMETERS = {
       "400 (1463), an unknown one 500 (4000).",
     schema: { type: "string" },
     example: EXAMPLE_SANDBOX.name,
+  },
+  OptionalSandboxName: {
+    name: "x-sandbox-name",
+    in: "header",
+    required: false,
+    description: "Optional: calls belong to the organization. When sent, error details name it in `schema`.",
+    schema: { type: "string" },
+    example: EXAMPLE_SANDBOX.name,
+  },
+  CallId: {
+    name: "callId",
+    in: "path",
+    required: true,
+    description: "The id the call was accepted with. A callId of another organization answers 404, like an unknown one.",
+    schema: { type: "string" },
+    example: EXAMPLE_CALL_ID,
+  },
+  IdempotencyKey: {
+    name: "Idempotency-Key",
+    in: "header",
+    required: false,
+    description:
+      "Optional, 1–255 characters. Repeating a submission with the same key returns the original callIds (with their " +
+      "current state) instead of queuing the calls again; the same key with a different number of calls answers 409. " +
+      "The key is forwarded to the target as `Idempotency-Key`.",
+    schema: { type: "string", minLength: 1, maxLength: 255 },
+    example: EXAMPLE_IDEMPOTENCY_KEY,
   },
   RequestId: {
     name: "x-request-id",
@@ -83,7 +123,7 @@ export const HEADERS = {
 export const parameterRef = (name: keyof typeof PARAMETERS) => ({ $ref: `#/components/parameters/${name}` });
 export const headerRef = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
 
-/** Headers on every response; 503s (and 429s) add `Retry-After`. */
+/** Headers on every response; 503s and 429s add `Retry-After`. */
 export const RESPONSE_HEADERS = { "x-request-id": headerRef("XRequestId") };
 export const RETRY_RESPONSE_HEADERS = { ...RESPONSE_HEADERS, "Retry-After": headerRef("RetryAfter") };
 

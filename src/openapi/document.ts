@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { ERRORS } from "../shared/errors/catalogue.js";
+import { RUNTIME_BASE_PATH } from "../runtime/call.routes.js";
 import { AUTHORING_BASE_PATHS } from "../throttling/throttling-config.routes.js";
 import { CREDENTIAL_SECURITY, RESPONSE_HEADERS, registerComponents } from "./components.js";
 import { errorDetail } from "./error-envelope.schema.js";
@@ -7,6 +8,7 @@ import { examplesOf } from "./error-examples.js";
 import { knownError } from "./responses.js";
 import { EXAMPLE_BASE_PATH, SERVICE_VERSION } from "./examples.js";
 import { OPERATIONS_TAG, registerOperationsPaths } from "./operations-paths.js";
+import { RUNTIME_TAG, registerRuntimePaths } from "./runtime-paths.js";
 import { AUTHORING_TAG, registerAuthoringPaths } from "./throttling-paths.js";
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31["generateDocument"]>;
@@ -17,13 +19,16 @@ const catalogueTable = [
   ...Object.values(ERRORS).map(({ code, status, family, message }) => `| \`${code}\` | ${status} | ${family} | ${message} |`),
 ].join("\n");
 
-const DESCRIPTION = `A self-hosted, Throttling-API-compatible authoring API for throttling configurations.
+const DESCRIPTION = `A self-hosted, Throttling-API-compatible authoring API for throttling configurations, and the \
+runtime call API that sends outbound calls at the rate a deployed configuration allows.
 
-**Base paths.** The API answers on both \`${AUTHORING_BASE_PATHS.join("` and `")}\` (the \`basePath\` server variable); \
-the paths below are relative to it. Repeated slashes are collapsed, so \`{{JO_HOST}}/{{BASE_PATH}}/...\` works.
+**Base paths.** The authoring API answers on both \`${AUTHORING_BASE_PATHS.join("` and `")}\` (the \`basePath\` server \
+variable); its paths below are relative to it. The call API (\`${RUNTIME_BASE_PATH}/...\`) and the operational routes are \
+at the service root. Repeated slashes are collapsed, so \`{{JO_HOST}}/{{BASE_PATH}}/...\` works.
 
 **Credentials.** Every authoring request sends \`Authorization: Bearer <token>\`, \`x-api-key: <client id>\`, \
-\`x-gw-ims-org-id\` and \`x-sandbox-name\` (a production sandbox of the organization).
+\`x-gw-ims-org-id\` and \`x-sandbox-name\` (a production sandbox of the organization). The call API takes the same \
+headers; \`x-sandbox-name\` is optional there.
 
 **Errors.** An error answers \`{ status, error, requestId }\` where \`error\` is a JSON *string* (see \`ErrorDetail\`). \
 Codes:
@@ -35,7 +40,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
   const registry = new OpenAPIRegistry();
   registerComponents(registry);
   registry.registerComponent("responses", "RouteNotFound", {
-    description: "Any path or method not in this document (under a base path, after the credentials are checked).",
+    description:
+      "Any path or method not in this document. Under an authoring base path or `/runtime`, the credentials are checked first.",
     headers: RESPONSE_HEADERS,
     content: {
       "application/json": {
@@ -45,6 +51,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     },
   });
   registerAuthoringPaths(registry);
+  registerRuntimePaths(registry);
   registerOperationsPaths(registry);
 
   // ErrorDetail is only referenced from a string's `contentSchema`, so it is registered explicitly.
@@ -53,7 +60,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
   });
   return generator.generateDocument({
     openapi: "3.1.0",
-    info: { title: "Sluice authoring API", version: SERVICE_VERSION, description: DESCRIPTION },
+    info: { title: "Sluice API", version: SERVICE_VERSION, description: DESCRIPTION },
     servers: [
       {
         url: "{basePath}",
@@ -70,7 +77,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
     security: CREDENTIAL_SECURITY,
     tags: [
       { name: AUTHORING_TAG, description: "The Throttling API (`throttlingConfigs`)." },
-      { name: OPERATIONS_TAG, description: "Health and documentation, at the service root." },
+      { name: RUNTIME_TAG, description: "Outbound calls, queued and sent at the deployed config's rate." },
+      { name: OPERATIONS_TAG, description: "Health, metrics and documentation, at the service root." },
     ],
   });
 }

@@ -43,3 +43,18 @@ export const errorEnvelope = z
 export const validationErrorEnvelope = errorEnvelope
   .extend({ canDeploy: canDeployReport })
   .meta({ id: "ValidationErrorEnvelope" });
+
+/** A rejected call API request (`ERR_CALL_INVALID`): the envelope plus, for an invalid body, every problem found. */
+export const callInvalidEnvelope = errorEnvelope
+  .extend({
+    errors: z
+      .array(
+        z.object({
+          path: z.string().meta({ description: "The offending field, dotted (`calls.1.url`); `body` for the body itself." }),
+          message: z.string(),
+        }),
+      )
+      .optional()
+      .meta({ description: "Absent when the body is not JSON or the `Idempotency-Key` header is invalid." }),
+  })
+  .meta({ id: "CallInvalidEnvelope" });

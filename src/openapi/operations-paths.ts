@@ -1,9 +1,13 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { RESPONSE_HEADERS, RETRY_RESPONSE_HEADERS, parameterRef } from "./components.js";
-import { example, jsonResponse } from "./responses.js";
+import { ADMIN_SECURITY, RESPONSE_HEADERS, RETRY_RESPONSE_HEADERS, parameterRef } from "./components.js";
+import { errorResponse, example, jsonResponse, knownError } from "./responses.js";
 
 export const OPERATIONS_TAG = "Operations";
+
+/** What src/http/admin.ts answers a request without the admin token. */
+const ADMIN_UNAUTHORIZED =
+  "admin: send Authorization: Bearer <ADMIN_TOKEN> (in a browser, open /admin/queues?token=<ADMIN_TOKEN> once)";
 
 // The shapes src/http/health.ts answers with.
 const liveness = z.object({ status: z.literal("ok") }).meta({ id: "Liveness" });
@@ -16,14 +20,29 @@ const readiness = z
   .meta({ id: "Readiness" });
 const openApiJson = z.object({ openapi: z.literal("3.1.0") }).loose().meta({ description: "This document." });
 
+/** Prometheus' text exposition format, as prom-client renders it. */
+const prometheusText: ResponseConfig = {
+  description:
+    "The metrics in Prometheus' text format (`text/plain; version=0.0.4`): per runtime version, queue depth, oldest " +
+    "queued age and sent, retried, expired and dropped counts; dispatch latency; API latency by route and status.",
+  headers: RESPONSE_HEADERS,
+  content: { "text/plain": { schema: z.string() } },
+};
+
 const yaml: ResponseConfig = {
   description: "This document, as YAML.",
   headers: RESPONSE_HEADERS,
   content: { "application/yaml": { schema: z.string() } },
 };
 
-/** A GET at the service root (not under a base path), without credentials. */
-const rootGet = (path: string, operationId: string, summary: string, responses: RouteConfig["responses"]): RouteConfig => ({
+/** A GET at the service root (not under a base path), without credentials unless `security` says otherwise. */
+const rootGet = (
+  path: string,
+  operationId: string,
+  summary: string,
+  responses: RouteConfig["responses"],
+  more: Pick<RouteConfig, "description" | "security" | "parameters"> = {},
+): RouteConfig => ({
   method: "get",
   path,
   operationId,
@@ -33,6 +52,7 @@ const rootGet = (path: string, operationId: string, summary: string, responses: 
   security: [],
   parameters: [parameterRef("RequestId")],
   responses,
+  ...more,
 });
 
 export function registerOperationsPaths(registry: OpenAPIRegistry): void {
@@ -49,6 +69,45 @@ export function registerOperationsPaths(registry: OpenAPIRegistry): void {
         RETRY_RESPONSE_HEADERS,
       ),
     }),
+    rootGet("/metrics", "metrics", "Prometheus metrics", { 200: prometheusText }),
+    rootGet(
+      "/admin/queues",
+      "adminQueues",
+      "Bull Board: the runtime queues, read-only (HTML)",
+      {
+        200: {
+          description: "Bull Board's web UI; its assets and JSON API live under `/admin/queues/`.",
+          headers: RESPONSE_HEADERS,
+          content: { "text/html": { schema: z.string() } },
+        },
+        303: {
+          description: "`?token=` was right: sets the session cookie and redirects to the same page without the token.",
+          headers: { ...RESPONSE_HEADERS, Location: { description: "The page without `token`.", schema: { type: "string" } } },
+          content: { "text/plain": { schema: z.string() } },
+        },
+        401: errorResponse(401, [knownError("UNAUTHORIZED", { method: "GET", path: "/admin/queues" }, { message: ADMIN_UNAUTHORIZED })], {
+          headline: "No admin token or session cookie, or a wrong one.",
+        }),
+        404: { $ref: "#/components/responses/RouteNotFound" },
+      },
+      {
+        description:
+          "For operators inspecting queues; not part of the API contract. Mounted only when `ADMIN_TOKEN` is set " +
+          "(otherwise 404, like any unknown route). Send `Authorization: Bearer <ADMIN_TOKEN>`; in a browser, open " +
+          "`/admin/queues?token=<ADMIN_TOKEN>` once, which sets an HttpOnly session cookie.",
+        security: ADMIN_SECURITY,
+        parameters: [
+          {
+            name: "token",
+            in: "query",
+            required: false,
+            description: "`ADMIN_TOKEN`, for a browser's first visit (answered 303).",
+            schema: { type: "string" },
+          },
+          parameterRef("RequestId"),
+        ],
+      },
+    ),
     rootGet("/docs", "openApiDocument", "This OpenAPI document (YAML)", { 200: yaml }),
     rootGet("/docs/openapi.yaml", "openApiYaml", "This OpenAPI document (YAML)", { 200: yaml }),
     rootGet("/docs/openapi.json", "openApiJson", "This OpenAPI document (JSON)", {

@@ -24,8 +24,10 @@ const HEADLINES = {
   401: "Missing or invalid credentials (`Authorization: Bearer <token>` and `x-api-key`).",
   403: "`x-gw-ims-org-id` is not the credential's organization.",
   404: "No throttling config with this uid in the organization.",
+  409: "The request conflicts with an earlier one.",
   413: "The request body is over 1 MB.",
   415: "A request body was sent without `Content-Type: application/json` (UTF-8).",
+  429: "Too many: retry after `Retry-After` seconds.",
   500: "The sandbox is unknown (4000, as in the Throttling API), or the operation failed unexpectedly.",
   503: "Postgres or Redis is unreachable: retry after `Retry-After` seconds.",
 } as const;
@@ -50,6 +52,6 @@ export function errorResponse(
     `${options.headline ?? HEADLINES[status]}\n\n${[...codes].join("\n")}`,
     options.schema ?? errorEnvelope,
     examplesOf(cases),
-    status === 503 ? RETRY_RESPONSE_HEADERS : RESPONSE_HEADERS,
+    status === 503 || status === 429 ? RETRY_RESPONSE_HEADERS : RESPONSE_HEADERS,
   );
 }

@@ -1,10 +1,15 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPrisma } from "../../src/db/prisma.js";
+import { TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { startSink, type Sink } from "../support/sink.js";
 import { REDIS_URL } from "../support/test-app.js";
 import { freePort, REPO_ROOT, startSluiceProcess, type SluiceProcess } from "../process/sluice-process.js";
 import { instructionArgs, parseDockerfile } from "./dockerfile.js";
@@ -36,7 +41,10 @@ async function assembleRuntimeImage(app: string): Promise<void> {
 let app: string;
 let database: TestDatabase;
 let sluice: SluiceProcess;
+let worker: SluiceProcess;
 let base: string;
+// A private prefix: the worker must only see the calls this file submits.
+const REDIS_PREFIX = `sluice-image-${randomBytes(6).toString("hex")}`;
 
 beforeAll(async () => {
   app = mkdtempSync(join(tmpdir(), "sluice-image-"));
@@ -46,20 +54,21 @@ beforeAll(async () => {
   expect(command).toBe("node");
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  sluice = startSluiceProcess(entry!, {
-    NODE_ENV: "production",
-    SERVICES: "api",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    DATABASE_URL: database.url,
-    REDIS_URL,
-  }, app);
+  const shared = { NODE_ENV: "production", DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX };
+  // The two services docker-compose runs from this image: `api` and `worker`.
+  sluice = startSluiceProcess(entry!, { ...shared, SERVICES: "api", HOST: "127.0.0.1", PORT: String(port) }, app);
+  worker = startSluiceProcess(entry!, { ...shared, SERVICES: "worker" }, app);
   await sluice.waitForLine((line) => line.includes('"msg":"sluice started"'));
+  await worker.waitForLine((line) => line.includes('"msg":"runtime worker started"'));
 }, 120_000);
 
 afterAll(async () => {
-  sluice?.kill("SIGKILL");
-  await sluice?.exited;
+  for (const child of [sluice, worker]) child?.kill("SIGKILL");
+  await Promise.all([sluice?.exited, worker?.exited]);
+  const redis = new Redis(REDIS_URL);
+  const keys = await redis.keys(`${REDIS_PREFIX}:*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
   await database?.drop();
   if (app) rmSync(app, { recursive: true, force: true });
 });
@@ -80,5 +89,32 @@ describe("the compiled runtime image layout", () => {
     const missing = await fetch(`${base}/no-such-route`);
     const { version } = JSON.parse(readFileSync(resolve(REPO_ROOT, "package.json"), "utf8")) as { version: string };
     expect(JSON.parse(((await missing.json()) as { error: string }).error)).toMatchObject({ version });
+  });
+
+  it("runs the worker service: a call the compiled API accepts reaches its target", async () => {
+    const db = createPrisma(database.url, 1);
+    const tenancy = new TenancyService(db);
+    const orgId = "IMAGE0TEST@AdobeOrg";
+    await tenancy.createOrg(orgId);
+    const credential = await tenancy.createCredential(orgId, "image-test");
+    await db.$disconnect();
+    const sink: Sink = await startSink();
+    try {
+      const accepted = await fetch(`${base}/runtime/calls`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${credential.token}`,
+          "x-api-key": credential.clientId,
+          "x-gw-ims-org-id": orgId,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ method: "POST", url: `${sink.url}/image`, body: { from: "compiled image" } }),
+      });
+      expect(accepted.status).toBe(202);
+      const [arrival] = await sink.waitForArrivals(1, { pathPrefix: "/image", timeoutMs: 10_000 });
+      expect(JSON.parse(arrival!.body)).toEqual({ from: "compiled image" });
+    } finally {
+      await sink.close();
+    }
   });
 });

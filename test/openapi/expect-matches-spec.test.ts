@@ -36,6 +36,8 @@ describe("expectMatchesSpec", () => {
     expectMatchesSpec(deployed, "POST", "/throttlingConfigs/{uid}/deploy");
     const listed = await request().post("/journey/orchestration/list/throttlingConfigs").set(tenant.headers());
     expect(listed.body.results).toHaveLength(1);
+    // The documented `runtime` block of a deployed config, checked against the schema below.
+    expect(listed.body.results[0].runtime).toMatchObject({ version: 1, status: "active" });
     expectMatchesSpec(listed, "POST", "/list/throttlingConfigs");
 
     const invalid = await request().put(`/authoring/throttlingConfigs/${uid}`).set(tenant.headers()).send({ methods: [] });

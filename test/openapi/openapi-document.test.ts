@@ -4,20 +4,35 @@ import { compileErrors, validate } from "@readme/openapi-parser";
 import type { Router } from "express";
 import type supertest from "supertest";
 import { describe, expect, it } from "vitest";
+import { ADMIN_BASE_PATH } from "../../src/http/admin.js";
 import { docsRouter, OPENAPI_PATH } from "../../src/http/docs.js";
 import { healthRouter } from "../../src/http/health.js";
+import { createMetrics } from "../../src/http/metrics.js";
+import { OPERATIONS_TAG } from "../../src/openapi/operations-paths.js";
+import { RUNTIME_TAG } from "../../src/openapi/runtime-paths.js";
+import { AUTHORING_TAG } from "../../src/openapi/throttling-paths.js";
 import { renderOpenApiYaml } from "../../src/openapi/write.js";
+import { callRouter, RUNTIME_BASE_PATH } from "../../src/runtime/call.routes.js";
 import { ERRORS, type ErrorName } from "../../src/shared/errors/catalogue.js";
+import { createLogger } from "../../src/shared/logger.js";
 import { AUTHORING_BASE_PATHS, throttlingConfigRouter } from "../../src/throttling/throttling-config.routes.js";
 import { expectMatchesSpec, schemaErrors, spec, type MediaTypeSpec } from "../support/openapi.js";
 import { useTestApp } from "../support/test-app.js";
 
-const OPERATIONS_PATHS = ["/healthz", "/readyz", "/docs", "/docs/openapi.yaml", "/docs/openapi.json"];
-
-/** "METHOD /path" of every documented authoring operation. */
-const documentedAuthoring = Object.entries(spec.paths)
-  .filter(([path]) => !OPERATIONS_PATHS.includes(path))
-  .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
+/** "METHOD /path" of every documented operation tagged `tag`. */
+const documented = (tag: string) =>
+  Object.entries(spec.paths).flatMap(([path, operations]) =>
+    Object.entries(operations)
+      .filter(([, operation]) => (operation as { tags?: string[] }).tags?.includes(tag))
+      .map(([method]) => `${method.toUpperCase()} ${path}`),
+  );
+/** Relative to the authoring base paths. */
+const documentedAuthoring = documented(AUTHORING_TAG);
+/** At the service root, like the operational routes. */
+const documentedRuntime = documented(RUNTIME_TAG);
+const documentedOperations = documented(OPERATIONS_TAG);
+/** Bull Board's entry page: a sub-app of its own (not a route table), mounted only when ADMIN_TOKEN is set. */
+const ADMIN_ROUTES = [`GET ${ADMIN_BASE_PATH}`];
 
 const splitRoute = (route: string) => {
   const [method = "", path = ""] = route.split(" ");
@@ -123,7 +138,23 @@ describe("openapi.yaml", () => {
     expect(missing, "catalogue codes with no documented example").toEqual([]);
   });
 
-  describe("documents, for each operation, the errors CONTRACT §2 and §5 give it", () => {
+  it("places only the authoring operations under the base paths; the call API and operational routes are at the root", () => {
+    const placement = Object.entries(spec.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).map(([method, operation]) => {
+        const { tags = [], servers } = operation as { tags?: string[]; servers?: { url: string }[] };
+        return { route: `${method.toUpperCase()} ${path}`, tags, servers: servers?.map((server) => server.url) };
+      }),
+    );
+    for (const { route, tags, servers } of placement) {
+      expect(tags, route).toHaveLength(1);
+      if (tags[0] === AUTHORING_TAG) expect(servers, route).toBeUndefined();
+      else expect(servers, route).toEqual(["/"]);
+    }
+    expect(documentedRuntime.every((route) => splitRoute(route).path.startsWith(`${RUNTIME_BASE_PATH}/`))).toBe(true);
+    expect(placement).toHaveLength(documentedAuthoring.length + documentedRuntime.length + documentedOperations.length);
+  });
+
+  describe("documents, for each operation, the errors CONTRACT §2, §5 and §6 give it", () => {
     const validation: ErrorName[] = [
       "CONFIG_ATTRIBUTE_REQUIRED",
       "CONFIG_MAX_THROUGHPUT",
@@ -131,17 +162,23 @@ describe("openapi.yaml", () => {
       "CONFIG_WILDCARD_IN_HOST",
       "CONFIG_INVALID_PAYLOAD",
     ];
+    const credentials: ErrorName[] = ["UNAUTHORIZED", "ORG_MISMATCH", "INTERNAL", "DEPENDENCY_UNAVAILABLE"];
     const generic: ErrorName[] = [
+      ...credentials,
       "SANDBOX_REQUIRED",
       "NON_PROD_SANDBOX",
-      "UNAUTHORIZED",
-      "ORG_MISMATCH",
       "PAYLOAD_TOO_LARGE",
       "UNSUPPORTED_MEDIA_TYPE",
-      "INTERNAL",
-      "DEPENDENCY_UNAVAILABLE",
     ];
     const byUid: ErrorName[] = [...generic, "NOT_FOUND"];
+    const submission: ErrorName[] = [
+      ...credentials,
+      "CALL_INVALID",
+      "IDEMPOTENCY_MISMATCH",
+      "PAYLOAD_TOO_LARGE",
+      "UNSUPPORTED_MEDIA_TYPE",
+      "QUEUE_FULL",
+    ];
     const expected: Record<string, ErrorName[]> = {
       "POST /list/throttlingConfigs": generic,
       "POST /throttlingConfigs": [...generic, "CREATE_LIMIT", "CREATE_FAILED", ...validation],
@@ -152,10 +189,13 @@ describe("openapi.yaml", () => {
       "POST /throttlingConfigs/{uid}/deploy": [...byUid, "ALREADY_DEPLOYED", "DEPLOY_FAILED"],
       "POST /throttlingConfigs/{uid}/undeploy": [...byUid, "NOT_DEPLOYED", "UNDEPLOY_FAILED"],
       "DELETE /throttlingConfigs/{uid}": [...byUid, "DELETE_FORBIDDEN", "DELETE_FAILED"],
+      [`POST ${RUNTIME_BASE_PATH}/calls`]: submission,
+      [`POST ${RUNTIME_BASE_PATH}/calls/batch`]: submission,
+      [`GET ${RUNTIME_BASE_PATH}/calls/{callId}`]: [...credentials, "CALL_NOT_FOUND"],
     };
 
-    it("covers exactly the authoring operations", () => {
-      expect([...documentedAuthoring].sort()).toEqual(Object.keys(expected).sort());
+    it("covers exactly the authoring and call API operations", () => {
+      expect([...documentedAuthoring, ...documentedRuntime].sort()).toEqual(Object.keys(expected).sort());
     });
 
     it.each(Object.entries(expected))("%s", (route, names) => {
@@ -163,7 +203,20 @@ describe("openapi.yaml", () => {
       const missing = names.filter((name) => !shown.some(({ detail }) => detail.code === ERRORS[name].code));
       expect(missing).toEqual([]);
       const { method, path } = splitRoute(route);
-      expect(spec.paths[path]?.[method.toLowerCase()]?.responses["503"]?.headers).toHaveProperty("Retry-After");
+      const responses = spec.paths[path]?.[method.toLowerCase()]?.responses ?? {};
+      // Whoever is told to come back later is told when.
+      for (const status of ["429", "503"].filter((status) => status in responses)) {
+        expect(responses[status]?.headers, `${route} ${status}`).toHaveProperty("Retry-After");
+      }
+      expect(responses).toHaveProperty("503");
+    });
+
+    it("documents the extra `errors` list of a rejected call API request", () => {
+      const invalidCalls = errorExamples().filter(({ detail }) => detail.code === ERRORS.CALL_INVALID.code);
+      const withErrors = invalidCalls.filter(({ body }) => Array.isArray((body as { errors?: unknown }).errors));
+      expect(withErrors.map(({ where }) => where.split(" ")[1])).toEqual(
+        expect.arrayContaining([`${RUNTIME_BASE_PATH}/calls`, `${RUNTIME_BASE_PATH}/calls/batch`]),
+      );
     });
   });
 });
@@ -173,39 +226,71 @@ describe("routes", () => {
   const unused = undefined as never;
 
   it("documents every route the authoring router registers, and nothing else", () => {
-    expect(registeredRoutes(throttlingConfigRouter(unused, unused)).sort()).toEqual([...documentedAuthoring].sort());
+    expect(registeredRoutes(throttlingConfigRouter(unused, unused, unused)).sort()).toEqual([...documentedAuthoring].sort());
   });
 
   it("documents both base paths the authoring router is mounted on", () => {
     expect(spec).toMatchObject({ servers: [{ variables: { basePath: { enum: [...AUTHORING_BASE_PATHS] } } }] });
   });
 
-  it("documents the health and docs routes", () => {
-    const registered = [...registeredRoutes(healthRouter(unused, unused)), ...registeredRoutes(docsRouter())];
-    expect(registered.sort()).toEqual(OPERATIONS_PATHS.map((path) => `GET ${path}`).sort());
+  it(`documents every route the call router registers under ${RUNTIME_BASE_PATH}, and nothing else`, () => {
+    const registered = registeredRoutes(callRouter(unused, unused)).map((route) => {
+      const { method, path } = splitRoute(route);
+      return `${method} ${RUNTIME_BASE_PATH}${path}`;
+    });
+    expect(registered.sort()).toEqual([...documentedRuntime].sort());
+  });
+
+  it("documents the health, metrics and docs routes (and Bull Board's entry page)", () => {
+    const metrics = createMetrics({ readRuntime: () => Promise.resolve([]), logger: createLogger("silent") });
+    const registered = [healthRouter(unused, unused), metrics.router, docsRouter()].flatMap(registeredRoutes);
+    expect([...registered, ...ADMIN_ROUTES].sort()).toEqual([...documentedOperations].sort());
   });
 
   describe("served by the running app", () => {
-    const ctx = useTestApp();
+    const ADMIN_TOKEN = "openapi-admin-token-0123456789";
+    const ctx = useTestApp({ ADMIN_TOKEN });
 
     const validPayload = { urlPattern: "https://api.example.org/data/*", methods: ["POST"], maxThroughput: 300 };
+    // No worker runs here: accepted calls stay queued, so the target is never contacted.
+    const validCall = { method: "GET", url: "http://127.0.0.1:9/never-sent" };
+    const bodyFor = (path: string) =>
+      !path.startsWith(RUNTIME_BASE_PATH) ? validPayload : path.endsWith("/batch") ? { calls: [validCall] } : validCall;
 
     const send: Record<string, (url: string) => supertest.Test> = {
       GET: (url) => ctx.app.request().get(url).set(ctx.tenant.headers()),
-      POST: (url) => ctx.app.request().post(url).set(ctx.tenant.headers()).send(validPayload),
+      POST: (url) => ctx.app.request().post(url).set(ctx.tenant.headers()).send(bodyFor(url)),
       PUT: (url) => ctx.app.request().put(url).set(ctx.tenant.headers()).send(validPayload),
       DELETE: (url) => ctx.app.request().delete(url).set(ctx.tenant.headers()),
     };
 
-    it.each(AUTHORING_BASE_PATHS)("answers every documented operation under %s as documented", async (base) => {
-      for (const route of documentedAuthoring) {
+    async function expectServedAsDocumented(routes: string[], base = "") {
+      for (const route of routes) {
         const { method, path } = splitRoute(route);
-        const response = await send[method]!(base + path.replace("{uid}", randomUUID()));
+        const response = await send[method]!(base + path.replace(/\{\w+\}/, randomUUID()));
         expect(JSON.parse(String((response.body as { error?: string }).error ?? "{}")), route).not.toMatchObject({
           code: ERRORS.ROUTE_NOT_FOUND.code,
         });
         expectMatchesSpec(response, method, path);
       }
+    }
+
+    it.each(AUTHORING_BASE_PATHS)("answers every documented operation under %s as documented", async (base) => {
+      await expectServedAsDocumented(documentedAuthoring, base);
+    });
+
+    it("answers every documented call API and operational route at the root as documented", async () => {
+      // The tenant's credentials are not the admin token: Bull Board answers its documented 401.
+      await expectServedAsDocumented([...documentedRuntime, ...documentedOperations]);
+    });
+
+    it("serves Bull Board's page as documented to the admin token", async () => {
+      const page = await ctx.app.request().get(ADMIN_BASE_PATH).set("Authorization", `Bearer ${ADMIN_TOKEN}`);
+      expect(page.status).toBe(200);
+      expectMatchesSpec(page, "GET", ADMIN_BASE_PATH);
+      const firstVisit = await ctx.app.request().get(`${ADMIN_BASE_PATH}?token=${ADMIN_TOKEN}`);
+      expect(firstVisit.status).toBe(303);
+      expectMatchesSpec(firstVisit, "GET", ADMIN_BASE_PATH);
     });
   });
 });

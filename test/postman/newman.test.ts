@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
 import newman, { type NewmanRunSummary } from "newman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runtimeKeys } from "../../src/runtime/keys.js";
+import { startSink, type Sink } from "../support/sink.js";
 import { startTestApp, type Tenant, type TestApp } from "../support/test-app.js";
+import { waitFor } from "../support/timing.js";
+import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
 
 interface CollectionItem {
   name: string;
@@ -55,22 +59,36 @@ const describeFailures = (summary: NewmanRunSummary) =>
     .join("\n");
 
 let app: TestApp;
+let sink: Sink;
+let worker: WorkerProcess;
 beforeAll(async () => {
   app = await startTestApp();
+  sink = await startSink();
+  // A real worker sends what the "Runtime calls" folder submits to the sink standing in for TARGET_URL.
+  worker = await startWorkerProcess(app);
 });
-afterAll(() => app.close());
+afterAll(async () => {
+  await worker?.stop();
+  await sink?.close();
+  await app?.close();
+});
 
 describe("Postman collection", () => {
   const expectedRequests = requestPaths(collection.item);
 
-  it("holds the seed's five use cases, each with the seed's ordered request list", () => {
-    expect(collection.item.map((folder) => folder.name.split(" ")[0])).toEqual(["UC1", "UC2", "UC3", "UC4", "UC5"]);
+  it("holds the seed's five use cases, each with the seed's ordered request list, then the runtime calls", () => {
+    expect(collection.item.map((folder) => folder.name.split(" ")[0])).toEqual(["UC1", "UC2", "UC3", "UC4", "UC5", "Runtime"]);
+    expect(collection.item.at(-1)?.name).toBe("Runtime calls");
     expect(expectedRequests.map((path) => path.replace(/^(UC\d) .* \/ /, "$1 "))).toEqual([
       "UC1 list", "UC1 create", "UC1 candeploy", "UC1 deploy",
       "UC2 list", "UC2 get", "UC2 update", "UC2 candeploy", "UC2 deploy",
       "UC3 list", "UC3 undeploy", "UC3 delete",
       "UC4 list", "UC4 delete with forceDelete",
       "UC5 list", "UC5 get", "UC5 update",
+      "Runtime calls / submit a call",
+      "Runtime calls / submit a batch",
+      "Runtime calls / get the call",
+      "Runtime calls / repeat the call with the same Idempotency-Key",
     ]);
   });
 
@@ -78,11 +96,14 @@ describe("Postman collection", () => {
     const collectionVariables = new Set(collection.variable.map((v) => v.key));
     const used = new Set([...JSON.stringify(collection).matchAll(/\{\{(\w+)\}\}/g)].map((match) => match[1]));
     const fromEnvironment = [...used].filter((name) => name && !collectionVariables.has(name)).sort();
-    expect(fromEnvironment).toEqual(["ACCESS_TOKEN", "API_KEY", "BASE_PATH", "IMS_ORG", "JO_HOST", "SANDBOX_NAME"]);
+    expect(fromEnvironment).toEqual(["ACCESS_TOKEN", "API_KEY", "BASE_PATH", "IMS_ORG", "JO_HOST", "SANDBOX_NAME", "TARGET_URL"]);
     expect(environment.values.map((v) => v.key).sort()).toEqual(fromEnvironment);
   });
 
+  let runs = 0;
+
   async function expectCleanRun(tenant: Tenant, basePath: string) {
+    const target = `/postman/run-${++runs}`;
     const values: Record<string, string> = {
       JO_HOST: app.url,
       BASE_PATH: basePath,
@@ -90,6 +111,7 @@ describe("Postman collection", () => {
       ACCESS_TOKEN: tenant.token,
       API_KEY: tenant.clientId,
       IMS_ORG: tenant.orgId,
+      TARGET_URL: sink.url + target,
     };
     const { summary, executedItems } = await runCollection(environment.values.map(({ key }) => ({ key, value: values[key] ?? "" })));
 
@@ -97,6 +119,18 @@ describe("Postman collection", () => {
     expect(executedItems.map((item) => item.name)).toEqual(expectedRequests.map((path) => path.split(" / ").at(-1)));
     // Every request's test script ran and passed at least one assertion (so at least one per request overall).
     expect(executedItems.filter((item) => item.passedAssertions === 0)).toEqual([]);
+    await expectCallsDelivered(tenant, target);
+  }
+
+  /** The folder's call, then its batch of two, reach TARGET_URL once each: the repeated submission sends nothing. */
+  async function expectCallsDelivered(tenant: Tenant, target: string) {
+    const queued = runtimeKeys(app.redisPrefix).orgQueued(tenant.orgId);
+    await sink.waitForArrivals(3, { pathPrefix: target, timeoutMs: 10_000 });
+    await waitFor(async () => Number((await app.redis.get(queued)) ?? 0) === 0, { timeoutMs: 10_000, message: "no call left queued" });
+    const arrivals = sink.arrivalsFor(target);
+    expect(arrivals.map((arrival) => (JSON.parse(arrival.body) as { orderId: number }).orderId).sort()).toEqual([4711, 4712, 4713]);
+    const keys = arrivals.map((arrival) => arrival.headers["idempotency-key"]).filter((key) => key !== undefined);
+    expect(keys).toEqual([expect.stringMatching(/^postman-/)]);
   }
 
   it.each(["/authoring", "/journey/orchestration"])("passes top to bottom against a fresh org with BASE_PATH=%s", async (basePath) => {

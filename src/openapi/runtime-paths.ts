@@ -1,0 +1,203 @@
+import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from "@asteasolutions/zod-to-openapi";
+import type { z } from "zod";
+import { RUNTIME_BASE_PATH } from "../runtime/call.routes.js";
+import { acceptedCall, batchRequest, batchResponse, callRecord, callRequest, MAX_BATCH } from "../runtime/call.schema.js";
+import { ApiError } from "../shared/errors/api-error.js";
+import { parameterRef } from "./components.js";
+import { callInvalidEnvelope } from "./error-envelope.schema.js";
+import type { ErrorCase, ExampleRequest } from "./error-examples.js";
+import { errorResponse, example, jsonResponse, knownError, type ErrorStatus } from "./responses.js";
+import {
+  EXAMPLE_CALL_ID,
+  acceptedThrottled,
+  acceptedUnthrottled,
+  callRecords,
+  replayedSucceeded,
+  throttledCall,
+  unthrottledCall,
+} from "./runtime-examples.js";
+
+export const RUNTIME_TAG = "Runtime calls";
+
+const CALLS_PATH = `${RUNTIME_BASE_PATH}/calls`;
+const BATCH_PATH = `${CALLS_PATH}/batch`;
+const RECORD_PATH = `${CALLS_PATH}/{callId}`;
+
+/**
+ * `ERR_CALL_INVALID` as the call router raises it for a body `schema` rejects (src/runtime/call.routes.ts):
+ * `context` lists every issue and `errors` holds them. The real zod schema finds the issues.
+ */
+function rejectedBody(key: string, summary: string, request: ExampleRequest, schema: z.ZodType, body: unknown): ErrorCase {
+  const result = schema.safeParse(body);
+  if (result.success) throw new Error(`example call body is valid: ${JSON.stringify(body)}`);
+  const errors = result.error.issues.map((issue) => ({ path: issue.path.join(".") || "body", message: issue.message }));
+  const context = errors.map((error) => `${error.path}: ${error.message}`).join("; ");
+  return { key, summary, request, error: new ApiError("CALL_INVALID", { context, body: { errors } }) };
+}
+
+const invalidHeader = (request: ExampleRequest): ErrorCase => ({
+  key: "INVALID_IDEMPOTENCY_KEY",
+  summary: "The Idempotency-Key header is empty or longer than 255 characters",
+  request,
+  error: new ApiError("CALL_INVALID", { context: "Idempotency-Key must be 1–255 characters" }),
+});
+
+const malformedJson = (request: ExampleRequest): ErrorCase => ({
+  key: "MALFORMED_JSON",
+  summary: "The body is not JSON",
+  request,
+  error: new ApiError("CALL_INVALID", { context: "malformed JSON: Expected property name or '}' in JSON at position 1" }),
+});
+
+/** What every call API operation can answer besides its success and its own errors. */
+function commonErrors(request: ExampleRequest): Partial<Record<ErrorStatus, ResponseConfig>> {
+  return {
+    401: errorResponse(401, [knownError("UNAUTHORIZED", request)]),
+    403: errorResponse(403, [knownError("ORG_MISMATCH", request)]),
+    500: errorResponse(500, [knownError("INTERNAL", request)], { headline: "The request failed unexpectedly." }),
+    503: errorResponse(503, [knownError("DEPENDENCY_UNAVAILABLE", request)]),
+  };
+}
+
+/** The errors of a submission (one call or a batch): invalid, conflicting, too large, or over the org's queue bound. */
+function submissionErrors(request: ExampleRequest, invalid: ErrorCase[], tooLarge: ErrorCase[]) {
+  return {
+    400: errorResponse(400, [...invalid, malformedJson(request), invalidHeader(request)], {
+      schema: callInvalidEnvelope,
+      headline: "The request was rejected. An invalid body also gets `errors`, listing every problem.",
+    }),
+    ...commonErrors(request),
+    409: errorResponse(409, [
+      knownError("IDEMPOTENCY_MISMATCH", request, { context: "the key was first used for 2 call(s)" }),
+    ]),
+    413: errorResponse(413, tooLarge, { headline: "The request, or a call's body, is too large." }),
+    415: errorResponse(415, [knownError("UNSUPPORTED_MEDIA_TYPE", request)]),
+    429: errorResponse(429, [knownError("QUEUE_FULL", request)], {
+      headline:
+        "The organization's queued calls would exceed its bound: nothing was queued. Retry after `Retry-After` seconds.",
+    }),
+  };
+}
+
+const SENDING = `A worker sends each call: a throttled call at most \`maxThroughput\` sends in any 1-second window \
+(retries included), as close to it as a backlog allows. A 2xx answer is \`succeeded\`; 401, 403 and 404 are \`failed\`; \
+any other error is retried up to 3 times within \`timeoutMs\`. A 429 or 503 with \`Retry-After\`, \`RateLimit-Reset\`, \
+\`X-RateLimit-Reset\` or \`RateLimit\` pauses the whole queue without counting an attempt. A call not sent within 6 hours \
+becomes \`expired\`. Follow a call with \`GET ${RECORD_PATH}\`, or give a \`callbackUrl\` to receive its final record.`;
+
+const submitHeaders = [parameterRef("OrgId"), parameterRef("OptionalSandboxName"), parameterRef("IdempotencyKey"), parameterRef("RequestId")];
+
+function submitCall(): RouteConfig {
+  const request: ExampleRequest = { method: "POST", path: CALLS_PATH };
+  return {
+    method: "post",
+    path: CALLS_PATH,
+    operationId: "submitCall",
+    summary: "Queue one outbound call",
+    description: `A call whose URL and method match the organization's deployed throttling config joins that runtime \
+version's throttled queue (\`throttled: true\`); any other call joins the unthrottled queue.\n\n${SENDING}`,
+    request: {
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: callRequest,
+            examples: {
+              throttled: example("Matches the deployed config", throttledCall),
+              unthrottled: example("Matches no config", unthrottledCall),
+            },
+          },
+        },
+      },
+    },
+    responses: {
+      202: jsonResponse("Accepted and queued.", acceptedCall, {
+        throttled: example("Throttled by the deployed config", acceptedThrottled),
+        unthrottled: example("Unthrottled", acceptedUnthrottled),
+        replayed: example("Repeated with the same Idempotency-Key after the call was sent", replayedSucceeded),
+      }),
+      ...submissionErrors(
+        request,
+        [
+          rejectedBody("INVALID_CALL", "Invalid fields", request, callRequest, {
+            method: "FETCH",
+            url: "ftp://files.example.org/report",
+            timeoutMs: 60_000,
+          }),
+        ],
+        [knownError("PAYLOAD_TOO_LARGE", request)],
+      ),
+    },
+  };
+}
+
+function submitBatch(): RouteConfig {
+  const request: ExampleRequest = { method: "POST", path: BATCH_PATH };
+  return {
+    method: "post",
+    path: BATCH_PATH,
+    operationId: "submitCallBatch",
+    summary: `Queue up to ${MAX_BATCH} outbound calls`,
+    description: `Each call is matched and queued as by \`POST ${CALLS_PATH}\`. The batch is accepted as a whole or \
+not at all; \`calls\` answers in request order. The request may be up to 32 MB, each call's body up to 1 MB.\n\n${SENDING}`,
+    request: {
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: batchRequest,
+            examples: { mixed: example("One throttled call, one unthrottled", { calls: [throttledCall, unthrottledCall] }) },
+          },
+        },
+      },
+    },
+    responses: {
+      202: jsonResponse("Accepted and queued, in request order.", batchResponse, {
+        mixed: example("One throttled call, one unthrottled", { calls: [acceptedThrottled, acceptedUnthrottled] }),
+      }),
+      ...submissionErrors(
+        request,
+        [
+          rejectedBody("EMPTY_BATCH", "No calls", request, batchRequest, { calls: [] }),
+          rejectedBody("INVALID_CALL_IN_BATCH", "An invalid call in the batch", request, batchRequest, {
+            calls: [throttledCall, { ...unthrottledCall, url: "status.example.net/ping" }],
+          }),
+        ],
+        [
+          { ...knownError("PAYLOAD_TOO_LARGE", request, { message: "request body exceeds the 32 MB limit" }), key: "BATCH_TOO_LARGE" },
+          { ...knownError("PAYLOAD_TOO_LARGE", request, { message: "a call body exceeds the 1 MB limit" }), key: "CALL_BODY_TOO_LARGE" },
+        ],
+      ),
+    },
+  };
+}
+
+function getCall(): RouteConfig {
+  const request: ExampleRequest = { method: "GET", path: `${CALLS_PATH}/${EXAMPLE_CALL_ID}` };
+  return {
+    method: "get",
+    path: RECORD_PATH,
+    operationId: "getCall",
+    summary: "Retrieve a call's record",
+    description:
+      "The call's state and, once sent, its last response. A record is kept 24 h after the call ends " +
+      "(`succeeded`, `failed`, `expired` or `dropped`).",
+    parameters: [parameterRef("CallId"), parameterRef("OrgId"), parameterRef("OptionalSandboxName"), parameterRef("RequestId")],
+    responses: {
+      200: jsonResponse("The call's record.", callRecord, callRecords),
+      ...commonErrors(request),
+      404: errorResponse(404, [knownError("CALL_NOT_FOUND", request, { context: `callId ${EXAMPLE_CALL_ID}` })], {
+        headline: "No call with this id in the organization (or its record has expired).",
+      }),
+    },
+  };
+}
+
+/** The call API (CONTRACT §6), at the service root rather than under an authoring base path. */
+export function registerRuntimePaths(registry: OpenAPIRegistry): void {
+  const atRoot = { tags: [RUNTIME_TAG], servers: [{ url: "/", description: "The service root." }] };
+  for (const route of [submitCall(), submitBatch()]) {
+    registry.registerPath({ ...route, ...atRoot, parameters: submitHeaders });
+  }
+  registry.registerPath({ ...getCall(), ...atRoot });
+}
