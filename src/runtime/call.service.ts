@@ -23,6 +23,12 @@ const JOB_OPTIONS = (callId: string) => ({
   removeOnFail: true,
 });
 const IDEMPOTENCY_TTL_MS = 30 * 60 * 60 * 1000;
+/**
+ * How long a key stays claimed by a submission still being accepted. A repeat waits for that submission meanwhile;
+ * if its process died half-way, the claim lapses and the repeat is accepted as a first submission.
+ */
+const IDEMPOTENCY_PENDING_TTL_MS = 30_000;
+const REPLAY_POLL_MS = 20;
 const RETRY_AFTER_FULL_SECONDS = "30";
 
 // KEYS: org queued counter. ARGV: n, max. Reserves n slots or none.
@@ -33,6 +39,8 @@ return redis.call('INCRBY', KEYS[1], ARGV[1])
 `;
 
 type Matched = { lane: Lane; version?: RuntimeVersion };
+/** What an Idempotency-Key stands for: the callIds of its first submission, and whether that one was accepted. */
+type IdempotencyEntry = { callIds: string[]; accepted: boolean };
 
 function serializeBody(call: CallRequest): { body?: string; headers: Record<string, string> } {
   const headers = { ...call.headers };
@@ -66,11 +74,12 @@ export class CallService {
     const callIds = calls.map(() => randomUUID());
     const idemKey = idempotencyKey ? this.keys.idempotency(principal.orgId, sha256(idempotencyKey)) : undefined;
     if (idemKey) {
-      const claimed = await this.redis.set(idemKey, JSON.stringify(callIds), "PX", IDEMPOTENCY_TTL_MS, "NX");
-      if (!claimed) return this.replay(principal.orgId, idemKey, calls.length);
+      const pending: IdempotencyEntry = { callIds, accepted: false };
+      const claimed = await this.redis.set(idemKey, JSON.stringify(pending), "PX", IDEMPOTENCY_PENDING_TTL_MS, "NX");
+      if (!claimed) return this.replay(principal, calls, idempotencyKey!, idemKey);
     }
     try {
-      return await this.enqueue(principal, prepared, callIds, idempotencyKey);
+      return await this.enqueue(principal, prepared, callIds, idempotencyKey, idemKey);
     } catch (error) {
       if (idemKey) await this.redis.del(idemKey);
       throw error;
@@ -89,6 +98,7 @@ export class CallService {
     prepared: { call: CallRequest; body?: string; headers: Record<string, string> }[],
     callIds: string[],
     idempotencyKey: string | undefined,
+    idemKey: string | undefined,
   ): Promise<AcceptedCall[]> {
     const matchOf = await this.matcherFor(principal.orgId);
     const reserved = await (this.redis as RedisWithCapacity).sluiceReserveCapacity(
@@ -139,6 +149,10 @@ export class CallService {
           })),
         );
       }
+      if (idemKey) {
+        const done: IdempotencyEntry = { callIds, accepted: true };
+        await this.redis.set(idemKey, JSON.stringify(done), "PX", IDEMPOTENCY_TTL_MS);
+      }
     } catch (error) {
       // Nothing accepted half-way: give the capacity back and forget the records (an already-added job
       // finds no record and is skipped by the worker).
@@ -161,13 +175,25 @@ export class CallService {
     return (call) => (matches(call.method, new URL(call.url)) ? { lane, version } : { lane: UNTHROTTLED });
   }
 
-  private async replay(orgId: string, idemKey: string, count: number): Promise<AcceptedCall[]> {
-    const callIds = JSON.parse((await this.redis.get(idemKey)) ?? "[]") as string[];
-    if (callIds.length !== count) {
-      throw new ApiError("IDEMPOTENCY_MISMATCH", { context: `the key was first used for ${callIds.length} call(s)` });
+  /**
+   * A repeated Idempotency-Key answers with the first submission's calls, once that submission was accepted.
+   * While it is being accepted, wait; if it was refused (its key is gone), this submission counts as the first.
+   */
+  private async replay(principal: Principal, calls: CallRequest[], idempotencyKey: string, idemKey: string): Promise<AcceptedCall[]> {
+    const orgId = principal.orgId;
+    let entry: IdempotencyEntry;
+    for (;;) {
+      const stored = await this.redis.get(idemKey);
+      if (stored === null) return this.accept(principal, calls, idempotencyKey);
+      entry = JSON.parse(stored) as IdempotencyEntry;
+      if (entry.callIds.length !== calls.length) {
+        throw new ApiError("IDEMPOTENCY_MISMATCH", { context: `the key was first used for ${entry.callIds.length} call(s)` });
+      }
+      if (entry.accepted) break;
+      await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
     }
     return Promise.all(
-      callIds.map(async (callId) => {
+      entry.callIds.map(async (callId) => {
         const record = await this.records.get(callId);
         if (!record || record.orgId !== orgId) return { callId, state: "queued" as const, throttled: false };
         return accepted(record, record.state);

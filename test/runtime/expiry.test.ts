@@ -1,0 +1,70 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callsTo, deployConfig, submitBatch, waitForCallStates } from "../support/runtime.js";
+import { startSink, type Sink } from "../support/sink.js";
+import { useTestApp } from "../support/test-app.js";
+import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
+
+// The 6 h retention, shortened for both halves: the API stamps acceptance, the worker enforces it.
+const RETENTION_MS = 1500;
+const RETENTION_ENV = { SLUICE_TEST_RETENTION_MS: String(RETENTION_MS) };
+const N = 200;
+const CALLS = 600;
+
+const ctx = useTestApp(RETENTION_ENV);
+let sink: Sink;
+let worker: WorkerProcess | undefined;
+beforeAll(async () => {
+  sink = await startSink();
+  worker = await startWorkerProcess(ctx.app, RETENTION_ENV);
+});
+afterAll(async () => {
+  await worker?.stop();
+  await sink?.close();
+});
+
+describe(`queue retention (${RETENTION_MS} ms here, 6 h in production)`, () => {
+  it(`N=${N}, ${CALLS} calls: those not sent within the retention expire, are never sent, and leave nothing queued`, async () => {
+    await deployConfig(ctx, { urlPattern: `${sink.url}/exp/*`, methods: ["POST"], maxThroughput: N });
+    const version = await ctx.app.db.runtimeVersion.findFirstOrThrow({ where: { orgId: ctx.tenant.orgId } });
+    const accepted = await submitBatch(ctx, callsTo(`${sink.url}/exp/`, CALLS));
+    expect(accepted.every((call) => call.throttled)).toBe(true);
+
+    const records = await waitForCallStates(ctx, accepted.map((c) => c.callId), ["succeeded", "expired"], 15_000);
+    const sentBeforeRetention = sink.arrivalsFor("/exp/").length;
+    await sleep(RETENTION_MS);
+    const arrivals = sink.arrivalsFor("/exp/");
+    expect(arrivals).toHaveLength(sentBeforeRetention);
+
+    const succeeded = records.filter((r) => r.state === "succeeded");
+    const expired = records.filter((r) => r.state === "expired");
+    // About 1.5 s of sending at N=200/s; the sliding-window bound allows at most 2 N in any 1.5 s.
+    expect(succeeded.length).toBeGreaterThanOrEqual(100);
+    expect(succeeded.length).toBeLessThanOrEqual(310);
+    expect(expired.length).toBe(CALLS - succeeded.length);
+    // Exactly the succeeded calls reached the sink, each once.
+    expect(arrivals.map((a) => a.path).sort()).toEqual(succeeded.map((r) => new URL(r.url).pathname).sort());
+
+    for (const record of expired) {
+      expect(record).toMatchObject({ attempts: 0, error: expect.stringMatching(/retention/) });
+      expect(record).not.toHaveProperty("sentAt");
+      expect(Date.parse(record.completedAt!) - Date.parse(record.acceptedAt)).toBeGreaterThanOrEqual(RETENTION_MS);
+    }
+
+    const { redis, redisPrefix: prefix } = ctx.app;
+    const queue = `${prefix}:bull:rv-${version.id}`;
+    expect(await redis.llen(`${queue}:wait`)).toBe(0);
+    expect(await redis.zcard(`${queue}:delayed`)).toBe(0);
+    expect(await redis.llen(`${queue}:active`)).toBe(0);
+    const jobHashes = redis.pipeline();
+    for (const record of expired) jobHashes.exists(`${queue}:${record.callId}`);
+    expect((await jobHashes.exec())!.filter(([, exists]) => exists === 1)).toEqual([]);
+    expect(Number(await redis.get(`${prefix}:rt:org:${ctx.tenant.orgId}:queued`))).toBe(0);
+  });
+
+  it("expired calls take no slot: calls accepted afterwards are sent at once", async () => {
+    const accepted = await submitBatch(ctx, callsTo(`${sink.url}/exp/after/`, 50));
+    const records = await waitForCallStates(ctx, accepted.map((c) => c.callId), ["succeeded", "expired"], 5000);
+    expect(records.every((r) => r.state === "succeeded" && r.waitMs < 1000)).toBe(true);
+  });
+});

@@ -1,0 +1,115 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getCall, waitForCallStates } from "../support/runtime.js";
+import { startSink, type Sink } from "../support/sink.js";
+import { useTestApp } from "../support/test-app.js";
+import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
+
+// What the target receives, what the record keeps of its answer, and the callback carrying the final record.
+const ctx = useTestApp();
+let sink: Sink;
+let worker: WorkerProcess | undefined;
+beforeAll(async () => {
+  sink = await startSink();
+  worker = await startWorkerProcess(ctx.app);
+});
+afterAll(async () => {
+  await worker?.stop();
+  await sink?.close();
+});
+
+async function submit(call: object): Promise<string> {
+  const res = await ctx.app.request().post("/runtime/calls").set(ctx.tenant.headers()).send(call);
+  expect(res.status).toBe(202);
+  return res.body.callId as string;
+}
+
+const finalRecord = async (callId: string) => (await waitForCallStates(ctx, [callId], ["succeeded", "failed"], 10_000))[0]!;
+
+describe("the request the target receives", () => {
+  it("a JSON body is sent as JSON with the caller's headers", async () => {
+    await finalRecord(await submit({ method: "PUT", url: `${sink.url}/req/json?x=1`, headers: { "X-Trace": "abc" }, body: { a: [1, 2] } }));
+    const [arrival] = sink.arrivalsFor("/req/json");
+    expect(arrival).toMatchObject({ method: "PUT", path: "/req/json?x=1", body: '{"a":[1,2]}' });
+    expect(arrival!.headers).toMatchObject({ "content-type": "application/json", "x-trace": "abc" });
+  });
+
+  it("a string body is sent as-is, with the caller's content-type", async () => {
+    await finalRecord(await submit({ method: "POST", url: `${sink.url}/req/text`, headers: { "Content-Type": "text/plain" }, body: "hello" }));
+    const [arrival] = sink.arrivalsFor("/req/text");
+    expect(arrival).toMatchObject({ body: "hello" });
+    expect(arrival!.headers["content-type"]).toBe("text/plain");
+  });
+});
+
+describe("response capture", () => {
+  it("keeps status, headers and the first 4096 bytes of the body; sentAt, completedAt and waitMs agree", async () => {
+    const body = Array.from({ length: 1000 }, (_, i) => `line ${i};`).join("");
+    expect(body.length).toBeGreaterThan(8000);
+    sink.respondSequence("/capture", [{ status: 201, headers: { "content-type": "text/plain", "x-answer": "42" }, body }]);
+    const record = await finalRecord(await submit({ method: "POST", url: `${sink.url}/capture` }));
+
+    expect(record).toMatchObject({ state: "succeeded", attempts: 1 });
+    const response = record.response!;
+    expect(response.status).toBe(201);
+    expect(response.headers).toMatchObject({ "content-type": "text/plain", "x-answer": "42", "content-length": String(body.length) });
+    expect(response.bodyPreview).toBe(body.slice(0, 4096));
+
+    const acceptedAt = Date.parse(record.acceptedAt);
+    const sentAt = Date.parse(record.sentAt!);
+    const completedAt = Date.parse(record.completedAt!);
+    expect(sentAt).toBeGreaterThanOrEqual(acceptedAt);
+    expect(completedAt).toBeGreaterThanOrEqual(sentAt);
+    expect(record.waitMs).toBe(sentAt - acceptedAt);
+    expect(completedAt - acceptedAt).toBeLessThan(5000);
+  });
+
+  it("a call still queued has no sentAt, completedAt or response, and a growing waitMs", async () => {
+    // A 429 pauses the unthrottled lane for the sink's origin, so the next call waits queued.
+    sink.respondSequence("/capture/pause", [{ status: 429, headers: { "retry-after": "3" } }]);
+    await submit({ method: "POST", url: `${sink.url}/capture/pause` });
+    await sink.waitForArrivals(1, { pathPrefix: "/capture/pause", timeoutMs: 5000 });
+    const callId = await submit({ method: "POST", url: `${sink.url}/capture/queued` });
+    const early = await getCall(ctx, callId);
+    await sleep(300);
+    const later = await getCall(ctx, callId);
+    expect(later.state).toBe("queued");
+    expect(later).not.toHaveProperty("sentAt");
+    expect(later).not.toHaveProperty("completedAt");
+    expect(later).not.toHaveProperty("response");
+    expect(later.waitMs).toBeGreaterThanOrEqual(early.waitMs + 250);
+    expect((await finalRecord(callId)).state).toBe("succeeded");
+  });
+});
+
+describe("callbackUrl", () => {
+  async function callbackAt(path: string) {
+    const [arrival] = await sink.waitForArrivals(1, { pathPrefix: path, timeoutMs: 10_000 });
+    return arrival!;
+  }
+
+  it("receives one POST whose JSON body is the final record", async () => {
+    const callId = await submit({ method: "POST", url: `${sink.url}/cb/ok`, callbackUrl: `${sink.url}/callback/ok` });
+    const arrival = await callbackAt("/callback/ok");
+    expect(arrival.method).toBe("POST");
+    expect(arrival.headers["content-type"]).toMatch(/^application\/json/);
+    const posted = JSON.parse(arrival.body);
+    expect(posted).toMatchObject({ callId, state: "succeeded", attempts: 1, response: { status: 200 } });
+    expect(posted).toEqual(await finalRecord(callId));
+    expect(posted).not.toHaveProperty("orgId");
+    await sleep(500);
+    expect(sink.arrivalsFor("/callback/ok")).toHaveLength(1);
+    expect(sink.arrivalsFor("/cb/ok")).toHaveLength(1);
+  });
+
+  it("carries a failed outcome too, and a failing callback endpoint changes nothing", async () => {
+    sink.respondSequence("/cb/missing", [{ status: 404 }]);
+    sink.respondSequence("/callback/failed", [{ status: 500 }]);
+    const callId = await submit({ method: "POST", url: `${sink.url}/cb/missing`, callbackUrl: `${sink.url}/callback/failed` });
+    const posted = JSON.parse((await callbackAt("/callback/failed")).body);
+    expect(posted).toMatchObject({ callId, state: "failed", attempts: 1, response: { status: 404 } });
+    await sleep(800);
+    expect(sink.arrivalsFor("/callback/failed")).toHaveLength(1);
+    expect(await finalRecord(callId)).toEqual(posted);
+  });
+});
