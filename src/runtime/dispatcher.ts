@@ -13,6 +13,8 @@ export const MAX_ATTEMPTS = 4;
 const NOT_RETRIED = new Set([401, 403, 404]);
 const RETRY_BACKOFF_MS = 200;
 const CALLBACK_TIMEOUT_MS = 10_000;
+/** A send leaving this much after its slot is re-logged at its real time (see Pacer.restamp). */
+const RESTAMP_AFTER_MS = 2;
 
 export interface DispatcherDeps {
   records: CallStore;
@@ -49,7 +51,8 @@ export class CallDispatcher {
     for (;;) {
       const stop = this.stopReason(job, expiresAt);
       if (stop) return this.finish(job, stop);
-      await pacer.acquire(job.lane, origin, `${job.callId}:${attempts}:${spentMs}`);
+      const sendId = `${job.callId}:${attempts}:${spentMs}`;
+      const grantedAt = await pacer.acquire(job.lane, origin, sendId);
       const stopAfterWait = this.stopReason(job, expiresAt);
       if (stopAfterWait) return this.finish(job, stopAfterWait);
 
@@ -61,6 +64,10 @@ export class CallDispatcher {
         headers: job.headers,
         ...(job.body !== undefined ? { body: job.body } : {}),
         timeoutMs: Math.max(1, job.timeoutMs - spentMs),
+        onWire: () => {
+          const lateMs = performance.now() - grantedAt;
+          if (lateMs > RESTAMP_AFTER_MS) void pacer.restamp(job.lane, sendId, lateMs).catch(() => undefined);
+        },
       });
       spentMs += outcome.durationMs;
       attempts = await marking;

@@ -17,7 +17,7 @@
  * and `authorization`/`cookie` headers are dropped when the redirect leaves the origin.
  * `close()` waits for in-flight attempts, then closes every socket.
  */
-import { Agent, interceptors, request, type Dispatcher } from "undici";
+import { Agent, DecoratorHandler, interceptors, request, type Dispatcher } from "undici";
 
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 128;
 export const MAX_REDIRECTIONS = 5;
@@ -31,6 +31,8 @@ export interface OutboundRequest {
   headers: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  /** Called once, when the request is handed to its socket (after any connection set-up). */
+  onWire?: () => void;
 }
 
 export type SendOutcome =
@@ -44,7 +46,7 @@ export interface HttpSender {
 
 export function createHttpSender(options: { connections?: number } = {}): HttpSender {
   const agent = new Agent({ connections: options.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN });
-  const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }));
+  const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }), reportWire);
   return {
     send: (outbound) => sendAttempt(dispatcher, outbound),
     close: () => agent.close(),
@@ -62,7 +64,8 @@ async function sendAttempt(dispatcher: Dispatcher, outbound: OutboundRequest): P
       headers: outbound.headers,
       body: outbound.body,
       signal: deadline,
-    });
+      ...(outbound.onWire ? { onWire: outbound.onWire } : {}),
+    } as Parameters<typeof request>[1]);
     const bodyPreview = await readPreview(response.body);
     return {
       ok: true,
@@ -78,6 +81,36 @@ async function sendAttempt(dispatcher: Dispatcher, outbound: OutboundRequest): P
       message: error instanceof Error ? error.message : String(error),
       durationMs: elapsedMs(),
     };
+  }
+}
+
+/** Tells the caller when the request actually goes out, through the `onWire` option (see OutboundRequest). */
+const reportWire: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+  const onWire = (opts as { onWire?: () => void }).onWire;
+  return dispatch(opts, onWire ? new WireHandler(handler, onWire) : handler);
+};
+
+// undici's typings declare DecoratorHandler without the handler methods it implements.
+const Decorated = DecoratorHandler as unknown as new (handler: Dispatcher.DispatchHandler) => {
+  onRequestStart(...args: Parameters<Required<Dispatcher.DispatchHandler>["onRequestStart"]>): void;
+};
+
+class WireHandler extends Decorated {
+  private reported = false;
+
+  constructor(
+    handler: Dispatcher.DispatchHandler,
+    private readonly onWire: () => void,
+  ) {
+    super(handler);
+  }
+
+  override onRequestStart(...args: Parameters<Required<Dispatcher.DispatchHandler>["onRequestStart"]>): void {
+    if (!this.reported) {
+      this.reported = true;
+      this.onWire();
+    }
+    super.onRequestStart(...args);
   }
 }
 

@@ -7,10 +7,11 @@ import type { Lane, RuntimeKeys } from "./keys.js";
  */
 export const SPACING_FACTOR = 1.015;
 /**
- * The first send after an idle second is logged this much later than it happens: the first calls of a busy
- * period travel a colder path (new sockets) and reach the endpoint late, bunching with the calls after them.
+ * During a lane's first second of sending (its log does not yet span a window), sends are logged this much later
+ * than they happen: the first calls of a busy period travel a cold path (new sockets, new processes, first-time
+ * code) and reach the endpoint late, bunching with the calls after them. Costs one ~50 ms pause per busy period.
  */
-const COLD_START_MS = 20;
+const COLD_START_MS = 50;
 /** How far ahead a worker may book a slot; bounds how many calls sit waiting for their slot. */
 export const BOOKING_HORIZON_MS = 50;
 /**
@@ -57,10 +58,18 @@ if redis.call('ZCARD', KEYS[1]) >= rate then
   return tostring(math.max(1, tonumber(oldest[2]) + window - now))
 end
 local stamp = now
-if redis.call('ZCARD', KEYS[1]) == 0 then stamp = now + tonumber(ARGV[3]) end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if not oldest[2] or now - tonumber(oldest[2]) < window then stamp = now + tonumber(ARGV[3]) end
 redis.call('ZADD', KEYS[1], stamp, ARGV[2])
 redis.call('PEXPIRE', KEYS[1], math.ceil(window * 2))
 return '0'
+`;
+
+/** Moves a logged send later by ARGV[2] ms (it left late). KEYS: send log. ARGV: member, lateMs. */
+const RESTAMP = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score then redis.call('ZADD', KEYS[1], 'XX', tonumber(score) + tonumber(ARGV[2]), ARGV[1]) end
+return 1
 `;
 
 /** Sets a lane's pause to `untilMs` unless it is already paused longer. KEYS: pause. ARGV: untilMs. */
@@ -86,15 +95,19 @@ export class Pacer {
     redis.defineCommand("sluiceReserve", { numberOfKeys: 3, lua: RESERVE });
     redis.defineCommand("sluicePause", { numberOfKeys: 1, lua: PAUSE });
     redis.defineCommand("sluiceCommit", { numberOfKeys: 2, lua: COMMIT });
+    redis.defineCommand("sluiceRestamp", { numberOfKeys: 1, lua: RESTAMP });
   }
 
-  /** Resolves when the caller may send one request to `origin` on `lane`; `sendId` names the send in the log. */
-  async acquire(lane: Lane, origin: string, sendId: string): Promise<void> {
+  /**
+   * Resolves when the caller may send one request to `origin` on `lane`; `sendId` names the send in the log.
+   * Returns when (performance.now()) the granting check was issued: the send's lateness is measured from there.
+   */
+  async acquire(lane: Lane, origin: string, sendId: string): Promise<number> {
     const pauseKey = this.keys.pause(lane, origin);
     for (;;) {
       if (lane.kind === "unthrottled") {
         const pausedFor = Number(await this.redis.pttl(pauseKey));
-        if (pausedFor <= 0) return;
+        if (pausedFor <= 0) return performance.now();
         await sleep(pausedFor);
         continue;
       }
@@ -115,8 +128,9 @@ export class Pacer {
     }
   }
 
-  private async commit(runtimeVersionId: string, sendId: string): Promise<void> {
+  private async commit(runtimeVersionId: string, sendId: string): Promise<number> {
     for (;;) {
+      const issuedAt = performance.now();
       const waitMs = Number(
         await (this.redis as RedisWithScripts).sluiceCommit(
           this.keys.sendLog(runtimeVersionId),
@@ -126,9 +140,18 @@ export class Pacer {
           COLD_START_MS,
         ),
       );
-      if (waitMs === 0) return;
+      if (waitMs === 0) return issuedAt;
       await sleep(waitMs);
     }
+  }
+
+  /**
+   * A send that reached its socket `lateMs` after its slot was granted (a cold connection, a busy event loop) is
+   * logged at the time it really left, so later checks count it where the endpoint sees it.
+   */
+  async restamp(lane: Lane, sendId: string, lateMs: number): Promise<void> {
+    if (lane.kind !== "throttled") return;
+    await (this.redis as RedisWithScripts).sluiceRestamp(this.keys.sendLog(lane.runtimeVersionId), sendId, lateMs);
   }
 
   /** Pauses the whole lane (every worker process) until `untilMs`. */
@@ -145,4 +168,5 @@ type RedisWithScripts = Redis & {
   sluiceReserve(...args: (string | number)[]): Promise<unknown>;
   sluicePause(...args: (string | number)[]): Promise<unknown>;
   sluiceCommit(...args: (string | number)[]): Promise<unknown>;
+  sluiceRestamp(...args: (string | number)[]): Promise<unknown>;
 };

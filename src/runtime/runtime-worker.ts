@@ -60,7 +60,8 @@ export class RuntimeWorker {
     this.ensureWorker(UNTHROTTLED);
     await this.sync();
     await this.beat();
-    const sweepEvery = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(100, this.deps.settings.retentionMs / 4));
+    const { retentionMs, drainMs } = this.deps.settings;
+    const sweepEvery = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(100, Math.min(retentionMs, drainMs) / 4));
     this.every(SYNC_INTERVAL_MS, () => (this.syncing = this.sync()));
     this.every(HEARTBEAT_INTERVAL_MS, () => this.beat());
     this.every(sweepEvery, () => this.deps.sweeper.sweep(this.lanes(), Math.max(sweepEvery * 2, 5000)));
@@ -101,10 +102,14 @@ export class RuntimeWorker {
     for (const row of rows) {
       seen.add(row.id);
       this.versions.set(row.id, { rate: row.maxThroughput, drainUntil: row.drainUntil?.getTime() });
-      rates.set(this.deps.keys.rate(row.id), String(row.maxThroughput));
       const lane: Lane = { kind: "throttled", runtimeVersionId: row.id };
-      if (this.drained(lane)) await this.closeWorker(this.deps.keys.queueName(lane), true);
-      else this.ensureWorker(lane).concurrency = this.concurrencyFor(row.maxThroughput);
+      // A drained version's keys are being deleted by the sweeper: writing its rate again would leave one behind.
+      if (this.drained(lane)) {
+        await this.closeWorker(this.deps.keys.queueName(lane), true);
+        continue;
+      }
+      rates.set(this.deps.keys.rate(row.id), String(row.maxThroughput));
+      this.ensureWorker(lane).concurrency = this.concurrencyFor(row.maxThroughput);
     }
     await rates.exec();
     for (const id of [...this.versions.keys()].filter((id) => !seen.has(id))) {

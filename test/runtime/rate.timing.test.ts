@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSink, type Sink } from "../support/sink.js";
+import { startThreadedSink, type ThreadedSink } from "../support/threaded-sink.js";
 import { useTestApp } from "../support/test-app.js";
 import { maxInSlidingWindow, spanMs } from "../support/timing.js";
 import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
 
 const ctx = useTestApp();
-let sink: Sink;
+let sink: ThreadedSink;
 let worker: WorkerProcess;
 beforeAll(async () => {
-  sink = await startSink();
+  sink = await startThreadedSink();
   worker = await startWorkerProcess(ctx.app);
 });
 afterAll(async () => {
