@@ -1,6 +1,8 @@
 // Worker-thread side of `startThreadedSink` (plain JavaScript: worker threads do not get the tsx loader).
 // Answers every request 200 and streams each arrival's time and path to the parent every 5 ms.
 import { createServer } from "node:http";
+import { performance } from "node:perf_hooks";
+import { clearInterval, setInterval } from "node:timers";
 import { parentPort } from "node:worker_threads";
 
 let pending = [];
