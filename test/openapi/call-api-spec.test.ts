@@ -1,26 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CallRecord } from "../../src/runtime/call.schema.js";
 import { expectMatchesSpec } from "../support/openapi.js";
-import { startSink, type Sink } from "../support/sink.js";
-import { useTestApp } from "../support/test-app.js";
+import { useRuntime } from "../support/runtime.js";
+import { startSink } from "../support/sink.js";
 import { waitFor } from "../support/timing.js";
-import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
 
 // Real call API responses, from submission to a finished record, checked against openapi.yaml.
 
 const QUEUE_BOUND = 5;
-const ctx = useTestApp({ RUNTIME_MAX_QUEUED_PER_ORG: String(QUEUE_BOUND) });
-let sink: Sink;
-let worker: WorkerProcess;
-beforeAll(async () => {
-  sink = await startSink();
-  worker = await startWorkerProcess(ctx.app);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await sink?.close();
-});
+const rt = useRuntime({ startSink, env: { RUNTIME_MAX_QUEUED_PER_ORG: String(QUEUE_BOUND) } });
+const { ctx } = rt;
 
 const CALLS = "/runtime/calls";
 const submit = (body: unknown, headers: Record<string, string> = {}) =>
@@ -47,7 +37,7 @@ async function finishedRecord(callId: string): Promise<CallRecord> {
 describe("the call API answers as openapi.yaml documents", () => {
   it("202 for a call, then its record: queued or under way, and succeeded with the target's response", async () => {
     const key = `spec-${randomUUID()}`;
-    const accepted = await submit({ method: "POST", url: `${sink.url}/spec/ok`, body: { hello: "world" } }, { "Idempotency-Key": key });
+    const accepted = await submit({ method: "POST", url: `${rt.sink.url}/spec/ok`, body: { hello: "world" } }, { "Idempotency-Key": key });
     expect(accepted.status).toBe(202);
     expect(accepted.body).toMatchObject({ state: "queued", throttled: false });
     expectMatchesSpec(accepted, "POST", CALLS);
@@ -61,12 +51,12 @@ describe("the call API answers as openapi.yaml documents", () => {
     expect(record).toMatchObject({ callId, state: "succeeded", attempts: 1, response: { status: 200 } });
     expect(record.sentAt).toBeDefined();
     // Documented on the Idempotency-Key parameter: the key goes on to the target.
-    expect(sink.arrivalsFor("/spec/ok")[0]?.headers["idempotency-key"]).toBe(key);
+    expect(rt.sink.arrivalsFor("/spec/ok")[0]?.headers["idempotency-key"]).toBe(key);
   });
 
   it("a failed call's record carries the last response and the error", async () => {
-    sink.respondSequence("/spec/missing", [{ status: 404, body: "no such item" }]);
-    const accepted = await submit({ method: "GET", url: `${sink.url}/spec/missing` });
+    rt.sink.respondSequence("/spec/missing", [{ status: 404, body: "no such item" }]);
+    const accepted = await submit({ method: "GET", url: `${rt.sink.url}/spec/missing` });
     expect(accepted.status).toBe(202);
     const record = await finishedRecord(String(accepted.body.callId));
     expect(record).toMatchObject({ state: "failed", attempts: 1, error: "HTTP 404", response: { status: 404, bodyPreview: "no such item" } });
@@ -75,8 +65,8 @@ describe("the call API answers as openapi.yaml documents", () => {
   it("202 for a batch, the same callIds for an Idempotency-Key replay, 409 for the key reused with another count", async () => {
     const key = `spec-${randomUUID()}`;
     const calls = [
-      { method: "PUT", url: `${sink.url}/spec/batch/1`, body: "plain text" },
-      { method: "DELETE", url: `${sink.url}/spec/batch/2` },
+      { method: "PUT", url: `${rt.sink.url}/spec/batch/1`, body: "plain text" },
+      { method: "DELETE", url: `${rt.sink.url}/spec/batch/2` },
     ];
     const batch = await submitBatch(calls, { "Idempotency-Key": key });
     expect(batch.status).toBe(202);
@@ -109,7 +99,7 @@ describe("the call API answers as openapi.yaml documents", () => {
     expect(unknown.status).toBe(404);
     expectMatchesSpec(unknown, "GET", `${CALLS}/{callId}`);
 
-    const tooLarge = await submit({ method: "POST", url: `${sink.url}/spec/large`, body: "x".repeat(1024 * 1024) });
+    const tooLarge = await submit({ method: "POST", url: `${rt.sink.url}/spec/large`, body: "x".repeat(1024 * 1024) });
     expect(tooLarge.status).toBe(413);
     expectMatchesSpec(tooLarge, "POST", CALLS);
 
@@ -117,7 +107,7 @@ describe("the call API answers as openapi.yaml documents", () => {
     expect(notJson.status).toBe(415);
     expectMatchesSpec(notJson, "POST", CALLS);
 
-    const overBound = Array.from({ length: QUEUE_BOUND + 1 }, (_, i) => ({ method: "GET", url: `${sink.url}/spec/full/${i}` }));
+    const overBound = Array.from({ length: QUEUE_BOUND + 1 }, (_, i) => ({ method: "GET", url: `${rt.sink.url}/spec/full/${i}` }));
     const full = await submitBatch(overBound);
     expect(full.status).toBe(429);
     expectMatchesSpec(full, "POST", `${CALLS}/batch`);

@@ -1,35 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ERRORS } from "../../src/shared/errors/catalogue.js";
 import { expectEnvelope } from "../support/envelope.js";
-import { waitForCallStates } from "../support/runtime.js";
-import { startSink, type Sink } from "../support/sink.js";
-import { useTestApp } from "../support/test-app.js";
-import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
+import { waitForCallStates, useRuntime } from "../support/runtime.js";
+import { startSink } from "../support/sink.js";
 
-const ctx = useTestApp();
-let sink: Sink;
-let worker: WorkerProcess | undefined;
-beforeAll(async () => {
-  sink = await startSink();
-  worker = await startWorkerProcess(ctx.app);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await sink?.close();
-});
+const rt = useRuntime({ startSink });
+const { ctx } = rt;
 
 const submit = (key: string, path: string, headers = ctx.tenant.headers()) =>
   ctx.app.request().post("/runtime/calls").set(headers).set("Idempotency-Key", key)
-    .send({ method: "POST", url: `${sink.url}${path}`, body: { path } });
+    .send({ method: "POST", url: `${rt.sink.url}${path}`, body: { path } });
 const submitBatch = (key: string, paths: string[]) =>
   ctx.app.request().post("/runtime/calls/batch").set(ctx.tenant.headers()).set("Idempotency-Key", key)
-    .send({ calls: paths.map((path) => ({ method: "POST", url: `${sink.url}${path}` })) });
+    .send({ calls: paths.map((path) => ({ method: "POST", url: `${rt.sink.url}${path}` })) });
 
 const waitForSucceeded = (...callIds: string[]) => waitForCallStates(ctx, callIds, ["succeeded"], 10_000);
 
-/** Long enough for a duplicate send, had one been queued, to reach the sink. */
+/** Long enough for a duplicate send, had one been queued, to reach the rt.sink. */
 const SETTLE_MS = 800;
 
 describe("Idempotency-Key", () => {
@@ -45,7 +34,7 @@ describe("Idempotency-Key", () => {
     const replayed = await submit(key, "/idem/single");
     expect(replayed.body).toMatchObject({ callId: first.body.callId, state: "succeeded" });
     await sleep(SETTLE_MS);
-    const arrivals = sink.arrivalsFor("/idem/single");
+    const arrivals = rt.sink.arrivalsFor("/idem/single");
     expect(arrivals).toHaveLength(1);
     expect(arrivals[0]!.headers["idempotency-key"]).toBe(key);
   });
@@ -57,7 +46,7 @@ describe("Idempotency-Key", () => {
     expect(new Set(responses.map((r) => r.body.callId)).size).toBe(1);
     await waitForSucceeded(responses[0]!.body.callId);
     await sleep(SETTLE_MS);
-    expect(sink.arrivalsFor("/idem/concurrent")).toHaveLength(1);
+    expect(rt.sink.arrivalsFor("/idem/concurrent")).toHaveLength(1);
   });
 
   it("a batch with a key is replayed with the same callIds, in order", async () => {
@@ -72,7 +61,7 @@ describe("Idempotency-Key", () => {
     expect(again.body.calls.map((c: { callId: string }) => c.callId)).toEqual(callIds);
     await waitForSucceeded(...callIds);
     await sleep(SETTLE_MS);
-    expect(sink.arrivalsFor("/idem/batch/").map((a) => a.path).sort()).toEqual(paths);
+    expect(rt.sink.arrivalsFor("/idem/batch/").map((a) => a.path).sort()).toEqual(paths);
   });
 
   it("the same key for a different number of calls: 409 ERR_IDEMPOTENCY_MISMATCH, nothing new queued", async () => {
@@ -81,9 +70,9 @@ describe("Idempotency-Key", () => {
     const res = await submitBatch(key, ["/idem/mismatch/0", "/idem/mismatch/1", "/idem/mismatch/2"]);
     expectEnvelope(res, { status: 409, code: ERRORS.IDEMPOTENCY_MISMATCH.code, family: "INPUT_OUTPUT_ERROR" });
     expectEnvelope(await submit(key, "/idem/mismatch/0"), { status: 409, code: ERRORS.IDEMPOTENCY_MISMATCH.code, family: "INPUT_OUTPUT_ERROR" });
-    await sink.waitForArrivals(2, { pathPrefix: "/idem/mismatch/", timeoutMs: 5000 });
+    await rt.sink.waitForArrivals(2, { pathPrefix: "/idem/mismatch/", timeoutMs: 5000 });
     await sleep(SETTLE_MS);
-    expect(sink.arrivalsFor("/idem/mismatch/")).toHaveLength(2);
+    expect(rt.sink.arrivalsFor("/idem/mismatch/")).toHaveLength(2);
   });
 
   it("keys are per org: another org's identical key gets its own call", async () => {
@@ -93,13 +82,13 @@ describe("Idempotency-Key", () => {
     const theirs = await submit(key, "/idem/per-org", other.headers());
     expect(theirs.status).toBe(202);
     expect(theirs.body.callId).not.toBe(mine.body.callId);
-    await sink.waitForArrivals(2, { pathPrefix: "/idem/per-org", timeoutMs: 5000 });
+    await rt.sink.waitForArrivals(2, { pathPrefix: "/idem/per-org", timeoutMs: 5000 });
   });
 
   it("different keys are different calls", async () => {
     const first = await submit(randomUUID(), "/idem/distinct");
     const second = await submit(randomUUID(), "/idem/distinct");
     expect(second.body.callId).not.toBe(first.body.callId);
-    await sink.waitForArrivals(2, { pathPrefix: "/idem/distinct", timeoutMs: 5000 });
+    await rt.sink.waitForArrivals(2, { pathPrefix: "/idem/distinct", timeoutMs: 5000 });
   });
 });

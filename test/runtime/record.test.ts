@@ -1,22 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getCall, waitForCallStates } from "../support/runtime.js";
-import { startSink, type Sink } from "../support/sink.js";
-import { useTestApp } from "../support/test-app.js";
-import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
+import { describe, expect, it } from "vitest";
+import { getCall, waitForCallStates, useRuntime } from "../support/runtime.js";
+import { startSink } from "../support/sink.js";
 
 // What the target receives, what the record keeps of its answer, and the callback carrying the final record.
-const ctx = useTestApp();
-let sink: Sink;
-let worker: WorkerProcess | undefined;
-beforeAll(async () => {
-  sink = await startSink();
-  worker = await startWorkerProcess(ctx.app);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await sink?.close();
-});
+const rt = useRuntime({ startSink });
+const { ctx } = rt;
 
 async function submit(call: object): Promise<string> {
   const res = await ctx.app.request().post("/runtime/calls").set(ctx.tenant.headers()).send(call);
@@ -28,15 +17,15 @@ const finalRecord = async (callId: string) => (await waitForCallStates(ctx, [cal
 
 describe("the request the target receives", () => {
   it("a JSON body is sent as JSON with the caller's headers", async () => {
-    await finalRecord(await submit({ method: "PUT", url: `${sink.url}/req/json?x=1`, headers: { "X-Trace": "abc" }, body: { a: [1, 2] } }));
-    const [arrival] = sink.arrivalsFor("/req/json");
+    await finalRecord(await submit({ method: "PUT", url: `${rt.sink.url}/req/json?x=1`, headers: { "X-Trace": "abc" }, body: { a: [1, 2] } }));
+    const [arrival] = rt.sink.arrivalsFor("/req/json");
     expect(arrival).toMatchObject({ method: "PUT", path: "/req/json?x=1", body: '{"a":[1,2]}' });
     expect(arrival!.headers).toMatchObject({ "content-type": "application/json", "x-trace": "abc" });
   });
 
   it("a string body is sent as-is, with the caller's content-type", async () => {
-    await finalRecord(await submit({ method: "POST", url: `${sink.url}/req/text`, headers: { "Content-Type": "text/plain" }, body: "hello" }));
-    const [arrival] = sink.arrivalsFor("/req/text");
+    await finalRecord(await submit({ method: "POST", url: `${rt.sink.url}/req/text`, headers: { "Content-Type": "text/plain" }, body: "hello" }));
+    const [arrival] = rt.sink.arrivalsFor("/req/text");
     expect(arrival).toMatchObject({ body: "hello" });
     expect(arrival!.headers["content-type"]).toBe("text/plain");
   });
@@ -46,8 +35,8 @@ describe("response capture", () => {
   it("keeps status, headers and the first 4096 bytes of the body; sentAt, completedAt and waitMs agree", async () => {
     const body = Array.from({ length: 1000 }, (_, i) => `line ${i};`).join("");
     expect(body.length).toBeGreaterThan(8000);
-    sink.respondSequence("/capture", [{ status: 201, headers: { "content-type": "text/plain", "x-answer": "42" }, body }]);
-    const record = await finalRecord(await submit({ method: "POST", url: `${sink.url}/capture` }));
+    rt.sink.respondSequence("/capture", [{ status: 201, headers: { "content-type": "text/plain", "x-answer": "42" }, body }]);
+    const record = await finalRecord(await submit({ method: "POST", url: `${rt.sink.url}/capture` }));
 
     expect(record).toMatchObject({ state: "succeeded", attempts: 1 });
     const response = record.response!;
@@ -66,10 +55,10 @@ describe("response capture", () => {
 
   it("a call still queued has no sentAt, completedAt or response, and a growing waitMs", async () => {
     // A 429 pauses the unthrottled lane for the sink's origin, so the next call waits queued.
-    sink.respondSequence("/capture/pause", [{ status: 429, headers: { "retry-after": "3" } }]);
-    await submit({ method: "POST", url: `${sink.url}/capture/pause` });
-    await sink.waitForArrivals(1, { pathPrefix: "/capture/pause", timeoutMs: 5000 });
-    const callId = await submit({ method: "POST", url: `${sink.url}/capture/queued` });
+    rt.sink.respondSequence("/capture/pause", [{ status: 429, headers: { "retry-after": "3" } }]);
+    await submit({ method: "POST", url: `${rt.sink.url}/capture/pause` });
+    await rt.sink.waitForArrivals(1, { pathPrefix: "/capture/pause", timeoutMs: 5000 });
+    const callId = await submit({ method: "POST", url: `${rt.sink.url}/capture/queued` });
     const early = await getCall(ctx, callId);
     await sleep(300);
     const later = await getCall(ctx, callId);
@@ -84,12 +73,12 @@ describe("response capture", () => {
 
 describe("callbackUrl", () => {
   async function callbackAt(path: string) {
-    const [arrival] = await sink.waitForArrivals(1, { pathPrefix: path, timeoutMs: 10_000 });
+    const [arrival] = await rt.sink.waitForArrivals(1, { pathPrefix: path, timeoutMs: 10_000 });
     return arrival!;
   }
 
   it("receives one POST whose JSON body is the final record", async () => {
-    const callId = await submit({ method: "POST", url: `${sink.url}/cb/ok`, callbackUrl: `${sink.url}/callback/ok` });
+    const callId = await submit({ method: "POST", url: `${rt.sink.url}/cb/ok`, callbackUrl: `${rt.sink.url}/callback/ok` });
     const arrival = await callbackAt("/callback/ok");
     expect(arrival.method).toBe("POST");
     expect(arrival.headers["content-type"]).toMatch(/^application\/json/);
@@ -98,18 +87,18 @@ describe("callbackUrl", () => {
     expect(posted).toEqual(await finalRecord(callId));
     expect(posted).not.toHaveProperty("orgId");
     await sleep(500);
-    expect(sink.arrivalsFor("/callback/ok")).toHaveLength(1);
-    expect(sink.arrivalsFor("/cb/ok")).toHaveLength(1);
+    expect(rt.sink.arrivalsFor("/callback/ok")).toHaveLength(1);
+    expect(rt.sink.arrivalsFor("/cb/ok")).toHaveLength(1);
   });
 
   it("carries a failed outcome too, and a failing callback endpoint changes nothing", async () => {
-    sink.respondSequence("/cb/missing", [{ status: 404 }]);
-    sink.respondSequence("/callback/failed", [{ status: 500 }]);
-    const callId = await submit({ method: "POST", url: `${sink.url}/cb/missing`, callbackUrl: `${sink.url}/callback/failed` });
+    rt.sink.respondSequence("/cb/missing", [{ status: 404 }]);
+    rt.sink.respondSequence("/callback/failed", [{ status: 500 }]);
+    const callId = await submit({ method: "POST", url: `${rt.sink.url}/cb/missing`, callbackUrl: `${rt.sink.url}/callback/failed` });
     const posted = JSON.parse((await callbackAt("/callback/failed")).body);
     expect(posted).toMatchObject({ callId, state: "failed", attempts: 1, response: { status: 404 } });
     await sleep(800);
-    expect(sink.arrivalsFor("/callback/failed")).toHaveLength(1);
+    expect(rt.sink.arrivalsFor("/callback/failed")).toHaveLength(1);
     expect(await finalRecord(callId)).toEqual(posted);
   });
 });

@@ -1,44 +1,33 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callsTo, deploy, deployConfig, submitBatch, undeploy, updateConfig } from "../support/runtime.js";
-import { startThreadedSink, type ThreadedSink } from "../support/threaded-sink.js";
-import { useTestApp } from "../support/test-app.js";
+import { describe, expect, it } from "vitest";
+import { callsTo, deploy, deployConfig, submitBatch, undeploy, updateConfig, useRuntime } from "../support/runtime.js";
+import { startThreadedSink } from "../support/threaded-sink.js";
 import { countInWindow, maxInSlidingWindow, preciseNow } from "../support/timing.js";
-import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
 
-const ctx = useTestApp();
-let sink: ThreadedSink;
-const workers: WorkerProcess[] = [];
-beforeAll(async () => {
-  sink = await startThreadedSink();
-  workers.push(...(await Promise.all([startWorkerProcess(ctx.app), startWorkerProcess(ctx.app)])));
-});
-afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.stop()));
-  await sink?.close();
-});
+const rt = useRuntime({ startSink: startThreadedSink, workers: 2 });
+const { ctx } = rt;
 
 describe("redeploying while the previous runtime version drains", () => {
   it("the draining version 1 keeps its 200/s while the new version 2 sends at its own 400/s, at the same time", async () => {
-    const { uid } = await deployConfig(ctx, { urlPattern: `${sink.url}/a/*`, methods: ["POST"], maxThroughput: 200 });
-    const first = await submitBatch(ctx, callsTo(`${sink.url}/a/`, 800));
+    const { uid } = await deployConfig(ctx, { urlPattern: `${rt.sink.url}/a/*`, methods: ["POST"], maxThroughput: 200 });
+    const first = await submitBatch(ctx, callsTo(`${rt.sink.url}/a/`, 800));
     expect(first.every((call) => call.throttled && call.runtimeVersion === 1)).toBe(true);
 
     await undeploy(ctx, uid);
-    expect(await updateConfig(ctx, uid, { urlPattern: `${sink.url}/b/*`, methods: ["POST"], maxThroughput: 400 })).toBe("updated");
+    expect(await updateConfig(ctx, uid, { urlPattern: `${rt.sink.url}/b/*`, methods: ["POST"], maxThroughput: 400 })).toBe("updated");
     await deploy(ctx, uid);
     // The API runs in this process, next to the sink: while it accepts a batch, the sink stamps arrivals late and
     // bunched. Windows overlapping that time say nothing about the sender, so they are left out below.
     const submitting = preciseNow();
-    const second = await submitBatch(ctx, callsTo(`${sink.url}/b/`, 1000));
+    const second = await submitBatch(ctx, callsTo(`${rt.sink.url}/b/`, 1000));
     const submitted = preciseNow() + 50;
     expect(second.every((call) => call.throttled && call.runtimeVersion === 2)).toBe(true);
 
     await Promise.all([
-      sink.waitForArrivals(800, { pathPrefix: "/a/", timeoutMs: 15_000 }),
-      sink.waitForArrivals(1000, { pathPrefix: "/b/", timeoutMs: 15_000 }),
+      rt.sink.waitForArrivals(800, { pathPrefix: "/a/", timeoutMs: 15_000 }),
+      rt.sink.waitForArrivals(1000, { pathPrefix: "/b/", timeoutMs: 15_000 }),
     ]);
-    const a = sink.arrivalTimes("/a/");
-    const b = sink.arrivalTimes("/b/");
+    const a = rt.sink.arrivalTimes("/a/");
+    const b = rt.sink.arrivalTimes("/b/");
     const measurable = (times: number[]) => [times.filter((t) => t < submitting), times.filter((t) => t >= submitted)];
     for (const part of measurable(a)) expect(maxInSlidingWindow(part)).toBeLessThanOrEqual(200);
     for (const part of measurable(b)) expect(maxInSlidingWindow(part)).toBeLessThanOrEqual(400);

@@ -1,25 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitForCallStates } from "../support/runtime.js";
-import { startSink, type Sink, type SinkResponse } from "../support/sink.js";
-import { useTestApp } from "../support/test-app.js";
-import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
+import { describe, expect, it } from "vitest";
+import { waitForCallStates, useRuntime } from "../support/runtime.js";
+import { startSink, type SinkResponse } from "../support/sink.js";
 
 // Unthrottled calls (no config deployed): the send/retry rules are the same on every lane.
-const ctx = useTestApp();
-let sink: Sink;
-let worker: WorkerProcess | undefined;
-beforeAll(async () => {
-  sink = await startSink();
-  worker = await startWorkerProcess(ctx.app);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await sink?.close();
-});
+const rt = useRuntime({ startSink });
+const { ctx } = rt;
 
 async function submit(path: string, extra: object = {}): Promise<string> {
-  const call = { method: "POST", url: `${sink.url}${path}`, body: { path }, ...extra };
+  const call = { method: "POST", url: `${rt.sink.url}${path}`, body: { path }, ...extra };
   const res = await ctx.app.request().post("/runtime/calls").set(ctx.tenant.headers()).send(call);
   expect(res.status).toBe(202);
   return res.body.callId as string;
@@ -32,40 +21,40 @@ const statuses = (...codes: number[]): SinkResponse[] => codes.map((status) => (
 
 describe("retries (1 send + up to 3 retries)", () => {
   it("500 three times then 200: succeeded after 4 attempts", async () => {
-    sink.respondSequence("/retry/recovers", statuses(500, 500, 500));
+    rt.sink.respondSequence("/retry/recovers", statuses(500, 500, 500));
     const record = await finalRecord(await submit("/retry/recovers"));
     expect(record).toMatchObject({ state: "succeeded", attempts: 4, response: { status: 200 } });
-    expect(sink.arrivalsFor("/retry/recovers")).toHaveLength(4);
+    expect(rt.sink.arrivalsFor("/retry/recovers")).toHaveLength(4);
   });
 
   it("500 four times: failed after exactly 4 sends, with the last response", async () => {
-    sink.respondSequence("/retry/exhausted", statuses(500, 500, 500, 500, 200));
+    rt.sink.respondSequence("/retry/exhausted", statuses(500, 500, 500, 500, 200));
     const record = await finalRecord(await submit("/retry/exhausted"));
     expect(record).toMatchObject({ state: "failed", attempts: 4, response: { status: 500, bodyPreview: '{"status":500}' } });
     await sleep(1000);
-    expect(sink.arrivalsFor("/retry/exhausted")).toHaveLength(4);
+    expect(rt.sink.arrivalsFor("/retry/exhausted")).toHaveLength(4);
   });
 
   it("retries other errors too: 503 and 429 without a pause header, then 200", async () => {
-    sink.respondSequence("/retry/other", statuses(503, 429, 502));
+    rt.sink.respondSequence("/retry/other", statuses(503, 429, 502));
     const record = await finalRecord(await submit("/retry/other"));
     expect(record).toMatchObject({ state: "succeeded", attempts: 4 });
-    expect(sink.arrivalsFor("/retry/other")).toHaveLength(4);
+    expect(rt.sink.arrivalsFor("/retry/other")).toHaveLength(4);
   });
 
   it.each([404, 401, 403])("%i: failed after exactly 1 send, never retried", async (status) => {
     const path = `/retry/final-${status}`;
-    sink.respondSequence(path, statuses(status));
+    rt.sink.respondSequence(path, statuses(status));
     const record = await finalRecord(await submit(path));
     expect(record).toMatchObject({ state: "failed", attempts: 1, response: { status } });
     await sleep(700);
-    expect(sink.arrivalsFor(path)).toHaveLength(1);
+    expect(rt.sink.arrivalsFor(path)).toHaveLength(1);
   });
 });
 
 describe("timeoutMs", () => {
   it("a target that never answers: failed with a timeout error once the 1000 ms budget is spent", async () => {
-    sink.hang("/retry/hang");
+    rt.sink.hang("/retry/hang");
     const record = await finalRecord(await submit("/retry/hang", { timeoutMs: 1000 }));
     expect(record.state).toBe("failed");
     expect(record.error).toMatch(/timeout/i);
@@ -74,11 +63,11 @@ describe("timeoutMs", () => {
     expect(sendToEnd).toBeLessThan(1500);
     // The budget covers every attempt: no retry after it is spent.
     expect(record.attempts).toBe(1);
-    expect(sink.arrivalsFor("/retry/hang")).toHaveLength(1);
+    expect(rt.sink.arrivalsFor("/retry/hang")).toHaveLength(1);
   });
 
   it("retries stop when the budget is spent even if attempts remain", async () => {
-    sink.respondSequence("/retry/slow", [
+    rt.sink.respondSequence("/retry/slow", [
       { status: 500, delayMs: 700 },
       { status: 500, delayMs: 700 },
       { status: 500, delayMs: 700 },
@@ -86,6 +75,6 @@ describe("timeoutMs", () => {
     const record = await finalRecord(await submit("/retry/slow", { timeoutMs: 1000 }));
     expect(record.state).toBe("failed");
     expect(record.attempts).toBeLessThan(4);
-    expect(sink.arrivalsFor("/retry/slow").length).toBe(record.attempts);
+    expect(rt.sink.arrivalsFor("/retry/slow").length).toBe(record.attempts);
   });
 });

@@ -1,8 +1,9 @@
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { z } from "zod";
 import { MAX_BATCH, type AcceptedCall, type CallRecord, type CallState, type callRequest } from "../../src/runtime/call.schema.js";
-import type { TestContext } from "./test-app.js";
+import { useTestApp, type TestContext } from "./test-app.js";
 import { waitFor } from "./timing.js";
+import { startWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
 /**
  * Runtime helpers shared by the runtime integration tests. Every function takes a `TestContext` ({ app, tenant });
@@ -114,4 +115,39 @@ export async function waitForCallStates(
     throw new Error(`${error.message}; ${unsettled.length} still in: ${seen}`);
   });
   return callIds.map((id) => settled.get(id)!);
+}
+
+export interface RuntimeContext<S> {
+  readonly ctx: TestContext;
+  /** The sink the file's calls target (available from beforeAll on). */
+  readonly sink: S;
+}
+
+/**
+ * Registers the hooks most runtime test files need: the app (`useTestApp`), a sink and `workers` real worker
+ * processes (default 1) sharing `env`; all stopped again after the file, workers first.
+ */
+export function useRuntime<S extends { close(): Promise<void> }>(options: {
+  startSink: () => Promise<S>;
+  workers?: number;
+  env?: Record<string, string>;
+}): RuntimeContext<S> {
+  const ctx = useTestApp(options.env);
+  let sink: S | undefined;
+  const workers: WorkerProcess[] = [];
+  beforeAll(async () => {
+    sink = await options.startSink();
+    const started = Array.from({ length: options.workers ?? 1 }, () => startWorkerProcess(ctx.app, options.env));
+    workers.push(...(await Promise.all(started)));
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await sink?.close();
+  });
+  return {
+    ctx,
+    get sink() {
+      return sink!;
+    },
+  };
 }
