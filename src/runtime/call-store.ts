@@ -58,19 +58,20 @@ export class CallStore {
     pipeline.hset(key, fields).pexpire(key, this.pendingTtlMs + RECORD_TTL_MS);
   }
 
-  async get(callId: string): Promise<(CallRecord & { orgId: string }) | undefined> {
+  /** The record as callers see it, and the org that owns it (never shown to callers). */
+  async get(callId: string): Promise<{ orgId: string; record: CallRecord } | undefined> {
     const fields = (await this.redis.hgetall(this.keys.call(callId))) as Fields;
-    return fields["callId"] ? toRecord(fields) : undefined;
+    return fields["callId"] ? { orgId: fields["orgId"]!, record: toRecord(fields) } : undefined;
   }
 
-  /** Marks a send about to happen; `counted` says whether it counts as an attempt. Returns the attempt count. */
-  async markSending(callId: string, counted: boolean): Promise<number> {
+  /** Marks a send about to happen, counted as an attempt (see `uncountAttempt`). Returns the attempt count. */
+  async markSending(callId: string): Promise<number> {
     const key = this.keys.call(callId);
     const [, , attempts] = (await this.redis
       .multi()
       .hset(key, "state", "sending")
       .hsetnx(key, "sentAt", String(Date.now()))
-      .hincrby(key, "attempts", counted ? 1 : 0)
+      .hincrby(key, "attempts", 1)
       .exec())!.map(([, value]) => value);
     return Number(attempts);
   }
@@ -113,13 +114,12 @@ return 1
 
 type RedisWithFinish = Redis & { sluiceFinishCall(...args: (string | number)[]): Promise<number> };
 
-export function toRecord(fields: Fields): CallRecord & { orgId: string } {
+function toRecord(fields: Fields): CallRecord {
   const acceptedAt = Number(fields["acceptedAt"]);
   const firstSend = fields["sentAt"] ? Number(fields["sentAt"]) : undefined;
   const end = firstSend ?? (fields["completedAt"] ? Number(fields["completedAt"]) : Date.now());
   return {
     callId: fields["callId"]!,
-    orgId: fields["orgId"]!,
     state: fields["state"] as CallState,
     throttled: fields["throttled"] === "1",
     ...(fields["throttlingConfigUid"] ? { throttlingConfigUid: fields["throttlingConfigUid"] } : {}),

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { Db } from "../db/prisma.js";
 import type { RuntimeVersion } from "../generated/prisma/client.js";
@@ -87,10 +88,9 @@ export class CallService {
   }
 
   async get(orgId: string, callId: string) {
-    const record = await this.records.get(callId);
-    if (!record || record.orgId !== orgId) throw new ApiError("CALL_NOT_FOUND", { context: `callId ${callId}` });
-    const { orgId: _owner, ...visible } = record;
-    return visible;
+    const stored = await this.records.get(callId);
+    if (!stored || stored.orgId !== orgId) throw new ApiError("CALL_NOT_FOUND", { context: `callId ${callId}` });
+    return stored.record;
   }
 
   private async enqueue(
@@ -190,13 +190,13 @@ export class CallService {
         throw new ApiError("IDEMPOTENCY_MISMATCH", { context: `the key was first used for ${entry.callIds.length} call(s)` });
       }
       if (entry.accepted) break;
-      await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
+      await sleep(REPLAY_POLL_MS);
     }
     return Promise.all(
       entry.callIds.map(async (callId) => {
-        const record = await this.records.get(callId);
-        if (!record || record.orgId !== orgId) return { callId, state: "queued" as const, throttled: false };
-        return accepted(record, record.state);
+        const stored = await this.records.get(callId);
+        if (!stored || stored.orgId !== orgId) return { callId, state: "queued" as const, throttled: false };
+        return accepted(stored.record, stored.record.state);
       }),
     );
   }

@@ -1,5 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../shared/logger.js";
-import type { CallRecord } from "./call.schema.js";
 import type { CallStore, FinalOutcome } from "./call-store.js";
 import type { HttpSender } from "./http-sender.js";
 import type { Lane } from "./keys.js";
@@ -27,7 +27,6 @@ export interface DispatcherDeps {
   drained(lane: Lane): boolean;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Takes one call from queued to a terminal state (CONTRACT §6): never after its 6 h retention or its version's
@@ -39,7 +38,7 @@ export class CallDispatcher {
 
   async dispatch(job: CallJob): Promise<void> {
     const { records, pacer, sender, stats } = this.deps;
-    const current = await records.get(job.callId);
+    const current = (await records.get(job.callId))?.record;
     // No record: the API rolled the submission back. Ended: a redelivery after a crash.
     if (!current || !["queued", "sending"].includes(current.state)) return;
 
@@ -57,7 +56,7 @@ export class CallDispatcher {
       if (stopAfterWait) return this.finish(job, stopAfterWait);
 
       // Recorded while the request goes out, to keep a Redis round trip off the path between slot and send.
-      const marking = records.markSending(job.callId, true);
+      const marking = records.markSending(job.callId);
       const outcome = await sender.send({
         method: job.method,
         url: job.url,
@@ -116,14 +115,13 @@ export class CallDispatcher {
 
   /** POSTs the final record to the caller's callbackUrl; a failing callback is logged, never retried forever. */
   private async notify(callbackUrl: string, callId: string): Promise<void> {
-    const record = await this.deps.records.get(callId);
+    const record = (await this.deps.records.get(callId))?.record;
     if (!record) return;
-    const { orgId: _owner, ...visible } = record;
     const outcome = await this.deps.sender.send({
       method: "POST",
       url: callbackUrl,
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(visible satisfies CallRecord),
+      body: JSON.stringify(record),
       timeoutMs: CALLBACK_TIMEOUT_MS,
     });
     if (!outcome.ok || outcome.status >= 300) {

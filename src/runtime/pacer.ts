@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { Lane, RuntimeKeys } from "./keys.js";
 
@@ -84,7 +85,6 @@ end
 return 1
 `;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Hands out send slots: paced to the runtime version's rate for throttled lanes, pause-aware for every lane. */
 export class Pacer {

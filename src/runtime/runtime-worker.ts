@@ -17,10 +17,6 @@ const MAX_SWEEP_INTERVAL_MS = 10_000;
 /** Time a call spends being sent, on top of its wait for the slot, when sizing a lane's concurrency. */
 const IN_FLIGHT_ALLOWANCE_MS = 100;
 
-interface KnownVersion {
-  rate: number;
-  drainUntil: number | undefined;
-}
 
 export interface RuntimeWorkerDeps {
   db: Db;
@@ -43,7 +39,8 @@ export interface RuntimeWorkerDeps {
 export class RuntimeWorker {
   readonly id = `${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly workers = new Map<string, { worker: Worker<CallJob>; connection: Redis }>();
-  private readonly versions = new Map<string, KnownVersion>();
+  /** Runtime versions as of the last sync: id → drainUntil (ms), undefined while active. */
+  private readonly versions = new Map<string, number | undefined>();
   private readonly timers: NodeJS.Timeout[] = [];
   private syncing: Promise<void> = Promise.resolve();
 
@@ -52,8 +49,9 @@ export class RuntimeWorker {
   /** Whether a lane's runtime version has finished draining (or no longer exists). */
   drained(lane: Lane): boolean {
     if (lane.kind === "unthrottled") return false;
-    const version = this.versions.get(lane.runtimeVersionId);
-    return !version || (version.drainUntil !== undefined && Date.now() >= version.drainUntil);
+    if (!this.versions.has(lane.runtimeVersionId)) return true;
+    const drainUntil = this.versions.get(lane.runtimeVersionId);
+    return drainUntil !== undefined && Date.now() >= drainUntil;
   }
 
   async start(): Promise<void> {
@@ -101,7 +99,7 @@ export class RuntimeWorker {
     const rates = this.deps.redis.pipeline();
     for (const row of rows) {
       seen.add(row.id);
-      this.versions.set(row.id, { rate: row.maxThroughput, drainUntil: row.drainUntil?.getTime() });
+      this.versions.set(row.id, row.drainUntil?.getTime());
       const lane: Lane = { kind: "throttled", runtimeVersionId: row.id };
       // A drained version's keys are being deleted by the sweeper: writing its rate again would leave one behind.
       if (this.drained(lane)) {
