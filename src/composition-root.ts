@@ -68,7 +68,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
 
   function createWorker(): { worker: RuntimeWorker; close(): Promise<void> } {
     const sender = createHttpSender();
-    const sweeper = new Sweeper({ db, redis, keys, queues, records, stats, logger, retentionMs: settings.retentionMs });
+    const sweeper = new Sweeper({ db, redis, keys, queues, records, logger, retentionMs: settings.retentionMs });
     const dispatcher: CallDispatcher = new CallDispatcher({
       records,
       pacer,

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { CallRecord, CallState } from "./call.schema.js";
-import type { RuntimeKeys } from "./keys.js";
+import { laneId, type Lane, type RuntimeKeys } from "./keys.js";
 import { RECORD_TTL_MS } from "./settings.js";
 
 /** What the call API knows when it accepts a call; the rest of the record is filled in by the worker. */
@@ -37,7 +37,7 @@ export class CallStore {
     /** How long a pending record may live: retention + drain, so it always outlives its call. */
     private readonly pendingTtlMs: number,
   ) {
-    redis.defineCommand("sluiceFinishCall", { numberOfKeys: 2, lua: FINISH });
+    redis.defineCommand("sluiceFinishCall", { numberOfKeys: 3, lua: FINISH });
   }
 
   /** Adds the records' writes to `pipeline` (the call API writes them together with the capacity check). */
@@ -82,12 +82,12 @@ export class CallStore {
   }
 
   /**
-   * Writes the terminal state unless the record already has one, and frees the org's queue slot, atomically:
-   * a call finished by both a worker and the sweeper is counted once. Returns false if it had ended already.
+   * Writes the terminal state unless the record already has one, frees the org's queue slot and counts the
+   * outcome in the lane's stats, atomically: a call finished by both a worker and the sweeper is counted once.
+   * Returns false if it had ended already.
    */
-  async finish(callId: string, orgId: string, outcome: FinalOutcome): Promise<boolean> {
+  async finish(callId: string, orgId: string, lane: Lane, outcome: FinalOutcome): Promise<boolean> {
     const fields: Fields = {
-      state: outcome.state,
       completedAt: String(Date.now()),
       ...(outcome.response ? { response: JSON.stringify(outcome.response) } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
@@ -95,19 +95,22 @@ export class CallStore {
     const done = await (this.redis as RedisWithFinish).sluiceFinishCall(
       this.keys.call(callId),
       this.keys.orgQueued(orgId),
+      this.keys.stats(laneId(lane)),
       RECORD_TTL_MS,
+      outcome.state,
       ...Object.entries(fields).flat(),
     );
     return done === 1;
   }
 }
 
-// KEYS: call record, org queued counter. ARGV: ttlMs, field, value, ...
+// KEYS: call record, org queued counter, lane stats. ARGV: ttlMs, final state, field, value, ...
 const FINISH = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or state == 'succeeded' or state == 'failed' or state == 'expired' or state == 'dropped' then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], 'state', ARGV[2], unpack(ARGV, 3))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
 if redis.call('DECR', KEYS[2]) < 0 then redis.call('SET', KEYS[2], 0) end
 return 1
 `;

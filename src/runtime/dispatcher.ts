@@ -107,9 +107,7 @@ export class CallDispatcher {
   }
 
   private async finish(job: CallJob, outcome: FinalOutcome): Promise<void> {
-    const { records, stats } = this.deps;
-    if (!(await records.finish(job.callId, job.orgId, outcome))) return;
-    await stats.ended(job.lane, outcome.state);
+    if (!(await this.deps.records.finish(job.callId, job.orgId, job.lane, outcome))) return;
     if (job.callbackUrl) await this.notify(job.callbackUrl, job.callId);
   }
 

@@ -28,6 +28,9 @@ export type Lane = { kind: "throttled"; runtimeVersionId: string } | { kind: "un
 
 export const UNTHROTTLED: Lane = { kind: "unthrottled" };
 
+/** The id a lane's stats are kept under: the runtime version, or "unthrottled". */
+export const laneId = (lane: Lane): string => (lane.kind === "throttled" ? lane.runtimeVersionId : "unthrottled");
+
 export function runtimeKeys(prefix: string): RuntimeKeys {
   const rt = `${prefix}:rt`;
   const rv = (id: string) => `${rt}:rv:${id}`;

@@ -2,9 +2,9 @@ import type { Redis } from "ioredis";
 import type { Db } from "../db/prisma.js";
 import type { Logger } from "../shared/logger.js";
 import type { RuntimeStatus } from "../throttling/throttling-config.schema.js";
-import { UNTHROTTLED, type Lane } from "./keys.js";
+import { laneId, UNTHROTTLED, type Lane } from "./keys.js";
 import type { RuntimeQueues } from "./queues.js";
-import { laneId, type LaneStats, type RuntimeStats } from "./stats.js";
+import type { LaneStats, RuntimeStats } from "./stats.js";
 
 /** What one lane holds at this moment: its queue and its counters (summed over every worker process). */
 export interface LaneSnapshot {
@@ -48,7 +48,9 @@ return redis.call('HGET', ARGV[1] .. id, 'timestamp')
 export class RuntimeStatusReader {
   constructor(
     private readonly deps: { db: Db; redis: Redis; queues: RuntimeQueues; stats: RuntimeStats; logger: Logger },
-  ) {}
+  ) {
+    deps.redis.defineCommand("sluiceOldestWaiting", { numberOfKeys: 1, lua: OLDEST_WAITING_TIMESTAMP });
+  }
 
   /**
    * The runtime block of each config that has a runtime version (its highest), by config uid; one query for all.
@@ -117,7 +119,7 @@ export class RuntimeStatusReader {
     const queue = this.deps.queues.get(lane);
     const [counts, oldest, stats] = await Promise.all([
       queue.getJobCounts(...QUEUED_TYPES),
-      this.deps.redis.eval(OLDEST_WAITING_TIMESTAMP, 1, queue.toKey("wait"), queue.toKey("")) as Promise<string | null>,
+      (this.deps.redis as RedisWithOldest).sluiceOldestWaiting(queue.toKey("wait"), queue.toKey("")),
       this.deps.stats.read(laneId(lane)),
     ]);
     return {
@@ -139,3 +141,5 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
     clearTimeout(timer);
   }
 }
+
+type RedisWithOldest = Redis & { sluiceOldestWaiting(waitKey: string, queuePrefix: string): Promise<string | null> };

@@ -1,11 +1,9 @@
 import type { Redis } from "ioredis";
-import type { Lane, RuntimeKeys } from "./keys.js";
+import { laneId, type Lane, type RuntimeKeys } from "./keys.js";
 
 /** Upper bounds (ms) of the send-latency histogram buckets. */
 export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000] as const;
 const SECOND_KEY_TTL_S = 120;
-
-export type Outcome = "succeeded" | "failed" | "expired" | "dropped";
 
 export interface LaneStats {
   sent: number;
@@ -18,9 +16,6 @@ export interface LaneStats {
   /** Cumulative counts per bucket bound (`le`), plus `+Inf`, and the latency sum in ms. */
   latency: { buckets: Record<string, number>; count: number; sumMs: number };
 }
-
-/** The id stats are kept under: the runtime version, or "unthrottled". */
-export const laneId = (lane: Lane): string => (lane.kind === "throttled" ? lane.runtimeVersionId : "unthrottled");
 
 /**
  * Per-lane counters in Redis, so that every worker process adds to the same numbers and any API process can
@@ -41,10 +36,6 @@ export class RuntimeStats {
     if (retry) pipeline.hincrby(stats, "retried", 1);
     pipeline.hincrby(stats, `latency:${bucket}`, 1).hincrbyfloat(stats, "latency:sum", latencyMs);
     await pipeline.exec();
-  }
-
-  async ended(lane: Lane, outcome: Outcome, count = 1): Promise<void> {
-    await this.redis.hincrby(this.keys.stats(laneId(lane)), outcome, count);
   }
 
   async read(id: string): Promise<LaneStats> {
