@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
@@ -7,6 +7,7 @@ import type { Db } from "../db/prisma.js";
 import { UNTHROTTLED, type Lane } from "../runtime/keys.js";
 import type { RuntimeQueues } from "../runtime/queues.js";
 import { ApiError } from "../shared/errors/api-error.js";
+import { hashToken, tokenMatches } from "../tenancy/token.js";
 
 export const ADMIN_BASE_PATH = "/admin/queues";
 const COOKIE_NAME = "sluice_admin";
@@ -74,10 +75,8 @@ const unauthorized = () =>
   });
 
 /** Constant-time comparison; hashing first makes both sides the same length whatever was sent. */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash("sha256").update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
+/** Constant-time comparison, as for API tokens. */
+const sameSecret = (given: string, expected: string): boolean => tokenMatches(given, hashToken(expected));
 
 function setSessionCookie(req: Request, res: Response, value: string): void {
   res.cookie(COOKIE_NAME, value, {

@@ -1,10 +1,11 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { Db } from "../db/prisma.js";
 import type { RuntimeVersion } from "../generated/prisma/client.js";
 import { ApiError } from "../shared/errors/api-error.js";
 import type { Principal } from "../tenancy/principal.js";
+import { hashToken } from "../tenancy/token.js";
 import { MAX_CALL_BODY_BYTES, type AcceptedCall, type CallRequest } from "./call.schema.js";
 import type { CallStore, NewCall } from "./call-store.js";
 import { UNTHROTTLED, type Lane, type RuntimeKeys } from "./keys.js";
@@ -73,7 +74,8 @@ export class CallService {
       throw new ApiError("PAYLOAD_TOO_LARGE", { message: "a call body exceeds the 1 MB limit" });
     }
     const callIds = calls.map(() => randomUUID());
-    const idemKey = idempotencyKey ? this.keys.idempotency(principal.orgId, sha256(idempotencyKey)) : undefined;
+    // Hashed like tokens: a bounded key length, and the caller's value never sits in Redis as given.
+    const idemKey = idempotencyKey ? this.keys.idempotency(principal.orgId, hashToken(idempotencyKey)) : undefined;
     if (idemKey) {
       const pending: IdempotencyEntry = { callIds, accepted: false };
       const claimed = await this.redis.set(idemKey, JSON.stringify(pending), "PX", IDEMPOTENCY_PENDING_TTL_MS, "NX");
@@ -226,6 +228,5 @@ function groupByLane(jobs: CallJob[]): Map<Lane, CallJob[]> {
   return new Map([...byName.values()].map((g) => [g.lane, g.jobs]));
 }
 
-const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
 
 type RedisWithCapacity = Redis & { sluiceReserveCapacity(...args: (string | number)[]): Promise<number> };
