@@ -1,8 +1,9 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from "@asteasolutions/zod-to-openapi";
 import type { z } from "zod";
+import { BATCH_BODY_LIMIT, invalidIdempotencyKey, malformedCallJson, rejectedCallBody } from "../runtime/call-errors.js";
 import { RUNTIME_BASE_PATH } from "../runtime/call.routes.js";
 import { acceptedCall, batchRequest, batchResponse, callRecord, callRequest, MAX_BATCH } from "../runtime/call.schema.js";
-import { ApiError } from "../shared/errors/api-error.js";
+import { tooLargeMessage } from "../http/middleware/json-body.js";
 import { parameterRef } from "./components.js";
 import { callInvalidEnvelope } from "./error-envelope.schema.js";
 import type { ErrorCase, ExampleRequest } from "./error-examples.js";
@@ -30,23 +31,21 @@ const RECORD_PATH = `${CALLS_PATH}/{callId}`;
 function rejectedBody(key: string, summary: string, request: ExampleRequest, schema: z.ZodType, body: unknown): ErrorCase {
   const result = schema.safeParse(body);
   if (result.success) throw new Error(`example call body is valid: ${JSON.stringify(body)}`);
-  const errors = result.error.issues.map((issue) => ({ path: issue.path.join(".") || "body", message: issue.message }));
-  const context = errors.map((error) => `${error.path}: ${error.message}`).join("; ");
-  return { key, summary, request, error: new ApiError("CALL_INVALID", { context, body: { errors } }) };
+  return { key, summary, request, error: rejectedCallBody(result.error.issues) };
 }
 
 const invalidHeader = (request: ExampleRequest): ErrorCase => ({
   key: "INVALID_IDEMPOTENCY_KEY",
   summary: "The Idempotency-Key header is empty or longer than 255 characters",
   request,
-  error: new ApiError("CALL_INVALID", { context: "Idempotency-Key must be 1–255 characters" }),
+  error: invalidIdempotencyKey(),
 });
 
 const malformedJson = (request: ExampleRequest): ErrorCase => ({
   key: "MALFORMED_JSON",
   summary: "The body is not JSON",
   request,
-  error: new ApiError("CALL_INVALID", { context: "malformed JSON: Expected property name or '}' in JSON at position 1" }),
+  error: malformedCallJson("Expected property name or '}' in JSON at position 1"),
 });
 
 /** What every call API operation can answer besides its success and its own errors. */
@@ -164,7 +163,7 @@ not at all; \`calls\` answers in request order. The request may be up to 32 MB, 
           }),
         ],
         [
-          { ...knownError("PAYLOAD_TOO_LARGE", request, { message: "request body exceeds the 32 MB limit" }), key: "BATCH_TOO_LARGE" },
+          { ...knownError("PAYLOAD_TOO_LARGE", request, { message: tooLargeMessage(BATCH_BODY_LIMIT) }), key: "BATCH_TOO_LARGE" },
           { ...knownError("PAYLOAD_TOO_LARGE", request, { message: "a call body exceeds the 1 MB limit" }), key: "CALL_BODY_TOO_LARGE" },
         ],
       ),

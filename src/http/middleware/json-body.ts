@@ -3,6 +3,8 @@ import { ApiError } from "../../shared/errors/api-error.js";
 
 export const BODY_LIMIT = "1mb";
 
+export const tooLargeMessage = (limit: string) => `request body exceeds the ${limit.replace(/mb$/, " MB")} limit`;
+
 const parser = (limit: string) =>
   express.json({
     limit,
@@ -29,8 +31,7 @@ export function jsonBody(onMalformed: (detail: string) => ApiError, limit = BODY
       if (!error) return next();
       const type = (error as { type?: string }).type;
       if (type === "entity.too.large") {
-        const message = `request body exceeds the ${limit.replace(/mb$/, " MB")} limit`;
-        return next(new ApiError("PAYLOAD_TOO_LARGE", { message, cause: error }));
+        return next(new ApiError("PAYLOAD_TOO_LARGE", { message: tooLargeMessage(limit), cause: error }));
       }
       if (type === "entity.parse.failed") return next(onMalformed((error as Error).message));
       if (type === "charset.unsupported" || type === "encoding.unsupported") {
