@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { CallRecord, CallState } from "./call.schema.js";
 import { laneId, type Lane, type RuntimeKeys } from "./keys.js";
 import { RECORD_TTL_MS } from "./settings.js";
+import { latencyField } from "./stats.js";
 
 /** What the call API knows when it accepts a call; the rest of the record is filled in by the worker. */
 export interface NewCall {
@@ -64,18 +65,6 @@ export class CallStore {
     return fields["callId"] ? { orgId: fields["orgId"]!, record: toRecord(fields) } : undefined;
   }
 
-  /** Marks a send about to happen, counted as an attempt (see `uncountAttempt`). Returns the attempt count. */
-  async markSending(callId: string): Promise<number> {
-    const key = this.keys.call(callId);
-    const [, , attempts] = (await this.redis
-      .multi()
-      .hset(key, "state", "sending")
-      .hsetnx(key, "sentAt", String(Date.now()))
-      .hincrby(key, "attempts", 1)
-      .exec())!.map(([, value]) => value);
-    return Number(attempts);
-  }
-
   /** A send answered by a pause signal: it does not count as an attempt after all. */
   async uncountAttempt(callId: string): Promise<void> {
     await this.redis.hincrby(this.keys.call(callId), "attempts", -1);
@@ -83,10 +72,10 @@ export class CallStore {
 
   /**
    * Writes the terminal state unless the record already has one, frees the org's queue slot and counts the
-   * outcome in the lane's stats, atomically: a call finished by both a worker and the sweeper is counted once.
-   * Returns false if it had ended already.
+   * outcome (and the last send's latency, if there was one) in the lane's stats, atomically: a call finished by
+   * both a worker and the sweeper is counted once. Returns false if it had ended already.
    */
-  async finish(callId: string, orgId: string, lane: Lane, outcome: FinalOutcome): Promise<boolean> {
+  async finish(callId: string, orgId: string, lane: Lane, outcome: FinalOutcome, lastSendMs?: number): Promise<boolean> {
     const fields: Fields = {
       completedAt: String(Date.now()),
       ...(outcome.response ? { response: JSON.stringify(outcome.response) } : {}),
@@ -98,19 +87,26 @@ export class CallStore {
       this.keys.stats(laneId(lane)),
       RECORD_TTL_MS,
       outcome.state,
+      lastSendMs === undefined ? "" : latencyField(lastSendMs),
+      lastSendMs ?? 0,
       ...Object.entries(fields).flat(),
     );
     return done === 1;
   }
 }
 
-// KEYS: call record, org queued counter, lane stats. ARGV: ttlMs, final state, field, value, ...
+// KEYS: call record, org queued counter, lane stats. ARGV: ttlMs, final state, latency field or '', latency ms,
+// field, value, ...
 const FINISH = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or state == 'succeeded' or state == 'failed' or state == 'expired' or state == 'dropped' then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], 'state', ARGV[2], unpack(ARGV, 5))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+if ARGV[3] ~= '' then
+  redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
+  redis.call('HINCRBYFLOAT', KEYS[3], 'latency:sum', ARGV[4])
+end
 if redis.call('DECR', KEYS[2]) < 0 then redis.call('SET', KEYS[2], 0) end
 return 1
 `;

@@ -15,15 +15,10 @@ import { compileMatcher } from "./url-match.js";
 
 /**
  * The dispatcher handles the call's own retries; BullMQ's attempts only cover a dispatch that crashed
- * (e.g. Redis briefly unreachable), which then resumes from the record.
+ * (e.g. Redis briefly unreachable), which then resumes from the record. Finished jobs are removed by the
+ * worker's options, which keeps these (stored with every job) short.
  */
-const JOB_OPTIONS = (callId: string) => ({
-  jobId: callId,
-  attempts: 5,
-  backoff: { type: "exponential" as const, delay: 1000 },
-  removeOnComplete: true,
-  removeOnFail: true,
-});
+const JOB_OPTIONS = (callId: string) => ({ jobId: callId, attempts: 5, backoff: 1000 });
 const IDEMPOTENCY_TTL_MS = 30 * 60 * 60 * 1000;
 /**
  * How long a key stays claimed by a submission still being accepted. A repeat waits for that submission meanwhile;
@@ -123,33 +118,25 @@ export class CallService {
         ...(version ? { throttlingConfigUid: version.configUid ?? undefined, runtimeVersionId: version.id, runtimeVersion: version.version } : {}),
         acceptedAt,
       };
+      const forwarded = idempotencyKey ? { ...headers, "Idempotency-Key": idempotencyKey } : headers;
       const data: CallJob = {
-        callId: record.callId,
         orgId: principal.orgId,
-        lane,
         method: call.method,
         url: call.url,
-        headers: idempotencyKey ? { ...headers, "Idempotency-Key": idempotencyKey } : headers,
+        ...(Object.keys(forwarded).length ? { headers: forwarded } : {}),
         ...(body !== undefined ? { body } : {}),
         timeoutMs: call.timeoutMs,
         ...(call.callbackUrl ? { callbackUrl: call.callbackUrl } : {}),
-        acceptedAt,
       };
-      return { record, data };
+      return { record, lane, data };
     });
 
     try {
       const pipeline = this.redis.pipeline();
       for (const { record } of jobs) this.records.addCreate(pipeline, record);
       await pipeline.exec();
-      for (const [lane, group] of groupByLane(jobs.map((j) => j.data))) {
-        await this.queues.get(lane).addBulk(
-          group.map((data) => ({
-            name: "call",
-            data,
-            opts: JOB_OPTIONS(data.callId),
-          })),
-        );
+      for (const [lane, group] of groupByLane(jobs)) {
+        await this.queues.get(lane).addBulk(group.map(({ record, data }) => ({ name: "call", data, opts: JOB_OPTIONS(record.callId) })));
       }
       if (idemKey) {
         const done: IdempotencyEntry = { callIds, accepted: true };
@@ -217,8 +204,8 @@ function accepted(
   };
 }
 
-function groupByLane(jobs: CallJob[]): Map<Lane, CallJob[]> {
-  const byName = new Map<string, { lane: Lane; jobs: CallJob[] }>();
+function groupByLane<T extends { lane: Lane }>(jobs: T[]): Map<Lane, T[]> {
+  const byName = new Map<string, { lane: Lane; jobs: T[] }>();
   for (const job of jobs) {
     const name = job.lane.kind === "throttled" ? job.lane.runtimeVersionId : "";
     const group = byName.get(name) ?? { lane: job.lane, jobs: [] };

@@ -5,7 +5,7 @@ import type { HttpSender } from "./http-sender.js";
 import type { Lane } from "./keys.js";
 import type { Pacer } from "./pacer.js";
 import { pauseUntil } from "./pause-headers.js";
-import type { CallJob } from "./queues.js";
+import type { QueuedCall } from "./queues.js";
 import type { RuntimeStats } from "./stats.js";
 
 /** Sends that count against the limit: the first one plus 3 retries (as in Journey Optimizer). */
@@ -36,51 +36,45 @@ export interface DispatcherDeps {
 export class CallDispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
 
-  async dispatch(job: CallJob): Promise<void> {
+  async dispatch(job: QueuedCall): Promise<void> {
     const { records, pacer, sender, stats } = this.deps;
-    const current = (await records.get(job.callId))?.record;
-    // No record: the API rolled the submission back. Ended: a redelivery after a crash.
-    if (!current || !["queued", "sending"].includes(current.state)) return;
-
     const origin = new URL(job.url).origin;
     const expiresAt = job.acceptedAt + this.deps.retentionMs;
     let spentMs = 0;
-    let attempts = current.attempts;
     let last: FinalOutcome | undefined;
     for (;;) {
       const stop = this.stopReason(job, expiresAt);
       if (stop) return this.finish(job, stop);
-      const sendId = `${job.callId}:${attempts}:${spentMs}`;
-      const grantedAt = await pacer.acquire(job.lane, origin, sendId);
+      await pacer.reserve(job.lane, origin);
       const stopAfterWait = this.stopReason(job, expiresAt);
       if (stopAfterWait) return this.finish(job, stopAfterWait);
+      const sendId = `${job.callId}:${Date.now()}`;
+      // No record: the API rolled the submission back. Ended: a redelivery after a crash, or the sweeper's.
+      const begun = await pacer.begin(job.lane, origin, job.callId, sendId);
+      if (!begun) return;
+      const { attempts } = begun;
 
-      // Recorded while the request goes out, to keep a Redis round trip off the path between slot and send.
-      const marking = records.markSending(job.callId);
       const outcome = await sender.send({
         method: job.method,
         url: job.url,
-        headers: job.headers,
+        headers: job.headers ?? {},
         ...(job.body !== undefined ? { body: job.body } : {}),
         timeoutMs: Math.max(1, job.timeoutMs - spentMs),
         onWire: () => {
-          const lateMs = performance.now() - grantedAt;
+          const lateMs = performance.now() - begun.issuedAt;
           if (lateMs > RESTAMP_AFTER_MS) void pacer.restamp(job.lane, sendId, lateMs).catch(() => undefined);
         },
       });
       spentMs += outcome.durationMs;
-      attempts = await marking;
-      await stats.sent(job.lane, attempts > 1, outcome.durationMs);
 
       if (outcome.ok) {
         const response = { status: outcome.status, headers: outcome.headers, bodyPreview: outcome.bodyPreview };
-        if (outcome.status >= 200 && outcome.status < 300) return this.finish(job, { state: "succeeded", response });
+        if (outcome.status >= 200 && outcome.status < 300) return this.finish(job, { state: "succeeded", response }, outcome.durationMs);
         last = { state: "failed", response, error: `HTTP ${outcome.status}` };
-        if (NOT_RETRIED.has(outcome.status)) return this.finish(job, last);
+        if (NOT_RETRIED.has(outcome.status)) return this.finish(job, last, outcome.durationMs);
         const pausedUntil = pauseUntil(outcome.status, outcome.headers, Date.now());
         if (pausedUntil !== undefined) {
-          await records.uncountAttempt(job.callId);
-          attempts -= 1;
+          await Promise.all([records.uncountAttempt(job.callId), stats.latency(job.lane, outcome.durationMs)]);
           await pacer.pause(job.lane, origin, pausedUntil);
           continue;
         }
@@ -88,7 +82,8 @@ export class CallDispatcher {
         last = { state: "failed", error: `${outcome.error}: ${outcome.message}` };
       }
       const budgetLeft = job.timeoutMs - spentMs;
-      if (attempts >= MAX_ATTEMPTS || budgetLeft <= 0) return this.finish(job, last);
+      if (attempts >= MAX_ATTEMPTS || budgetLeft <= 0) return this.finish(job, last, outcome.durationMs);
+      await stats.latency(job.lane, outcome.durationMs);
       const backoff = Math.min(RETRY_BACKOFF_MS * 2 ** (attempts - 1), budgetLeft);
       await sleep(backoff);
       spentMs += backoff;
@@ -96,18 +91,19 @@ export class CallDispatcher {
   }
 
   /** A dispatch that kept crashing: the call ends `failed` rather than staying queued forever. */
-  async abandon(job: CallJob, error: Error): Promise<void> {
+  async abandon(job: QueuedCall, error: Error): Promise<void> {
     await this.finish(job, { state: "failed", error: `internal error: ${error.message}` });
   }
 
-  private stopReason(job: CallJob, expiresAt: number): FinalOutcome | undefined {
+  private stopReason(job: QueuedCall, expiresAt: number): FinalOutcome | undefined {
     if (this.deps.drained(job.lane)) return { state: "dropped", error: "runtime version finished draining" };
     if (Date.now() >= expiresAt) return { state: "expired", error: "not sent within the queue retention (6 h)" };
     return undefined;
   }
 
-  private async finish(job: CallJob, outcome: FinalOutcome): Promise<void> {
-    if (!(await this.deps.records.finish(job.callId, job.orgId, job.lane, outcome))) return;
+  /** `lastSendMs`: how long the call's last send took, if it was sent. */
+  private async finish(job: QueuedCall, outcome: FinalOutcome, lastSendMs?: number): Promise<void> {
+    if (!(await this.deps.records.finish(job.callId, job.orgId, job.lane, outcome, lastSendMs))) return;
     if (job.callbackUrl) await this.notify(job.callbackUrl, job.callId);
   }
 

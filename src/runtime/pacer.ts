@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
-import type { Lane, RuntimeKeys } from "./keys.js";
+import { laneId, type Lane, type RuntimeKeys } from "./keys.js";
+import { SECOND_COUNTER_TTL_S } from "./stats.js";
 
 /**
  * Spacing safety: slots are 1.5% wider than 1000/N ms, so that the few ms of jitter between taking a slot and the
@@ -43,27 +44,46 @@ return {1, tostring(start - now)}
 `;
 
 /*
- * The hard guarantee, checked at the moment of sending: at most `rate` sends in the last second, across all
- * workers. Pacing alone cannot promise it, since a busy event loop can release booked slots late and together.
- * Returns 0 when the send may go now (and logs it), otherwise the ms until the oldest logged send leaves the window.
- * KEYS: send log, rate. ARGV: windowMs, member, coldStartMs.
+ * The moment a send starts, in one step: the hard limit, the call's record and the lane's counters.
+ * - The call must still be pending (not rolled back, not ended by another worker or the sweeper).
+ * - The lane must not be paused (a Retry-After-like signal), whatever its kind.
+ * - Throttled lanes: at most `rate` sends in the last second across all workers. Pacing alone cannot promise it,
+ *   since a busy event loop can release booked slots late and together. During a lane's first second the send is
+ *   logged COLD_START_MS late (see there).
+ * Then the send is logged, the record marked `sending` with one more attempt, and the lane's counters bumped.
+ * Returns {0, attempts} to send now, {1, waitMs} to try again later, {2, 0} when the call is gone or ended.
+ * KEYS: call record, lane stats, lane's sent-this-second counter, pause, [send log, rate].
+ * ARGV: windowMs, member, coldStartMs, counterTtlS.
  */
-const COMMIT = `
+const BEGIN = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'queued' and state ~= 'sending' then return {2, '0'} end
+local pausedFor = redis.call('PTTL', KEYS[4])
+if pausedFor > 0 then return {1, tostring(pausedFor)} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local window = tonumber(ARGV[1])
-local rate = tonumber(redis.call('GET', KEYS[2]) or '0')
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= rate then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return tostring(math.max(1, tonumber(oldest[2]) + window - now))
+if KEYS[5] then
+  local window = tonumber(ARGV[1])
+  local rate = tonumber(redis.call('GET', KEYS[6]) or '0')
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - window)
+  local oldest = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+  if redis.call('ZCARD', KEYS[5]) >= rate then
+    if not oldest[2] then return {1, '100'} end
+    return {1, tostring(math.max(1, tonumber(oldest[2]) + window - now))}
+  end
+  local stamp = now
+  if not oldest[2] or now - tonumber(oldest[2]) < window then stamp = now + tonumber(ARGV[3]) end
+  redis.call('ZADD', KEYS[5], stamp, ARGV[2])
+  redis.call('PEXPIRE', KEYS[5], math.ceil(window * 2))
 end
-local stamp = now
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if not oldest[2] or now - tonumber(oldest[2]) < window then stamp = now + tonumber(ARGV[3]) end
-redis.call('ZADD', KEYS[1], stamp, ARGV[2])
-redis.call('PEXPIRE', KEYS[1], math.ceil(window * 2))
-return '0'
+redis.call('HSET', KEYS[1], 'state', 'sending')
+redis.call('HSETNX', KEYS[1], 'sentAt', math.floor(now))
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HINCRBY', KEYS[2], 'sent', 1)
+if attempts > 1 then redis.call('HINCRBY', KEYS[2], 'retried', 1) end
+redis.call('INCR', KEYS[3])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+return {0, attempts}
 `;
 
 /** Moves a logged send later by ARGV[2] ms (it left late). KEYS: send log. ARGV: member, lateMs. */
@@ -94,54 +114,55 @@ export class Pacer {
   ) {
     redis.defineCommand("sluiceReserve", { numberOfKeys: 3, lua: RESERVE });
     redis.defineCommand("sluicePause", { numberOfKeys: 1, lua: PAUSE });
-    redis.defineCommand("sluiceCommit", { numberOfKeys: 2, lua: COMMIT });
+    redis.defineCommand("sluiceBegin", { lua: BEGIN });
     redis.defineCommand("sluiceRestamp", { numberOfKeys: 1, lua: RESTAMP });
   }
 
-  /**
-   * Resolves when the caller may send one request to `origin` on `lane`; `sendId` names the send in the log.
-   * Returns when (performance.now()) the granting check was issued: the send's lateness is measured from there.
-   */
-  async acquire(lane: Lane, origin: string, sendId: string): Promise<number> {
-    const pauseKey = this.keys.pause(lane, origin);
+  /** Resolves at the slot booked for the next send on a throttled lane (or at once, for an unthrottled one). */
+  async reserve(lane: Lane, origin: string): Promise<void> {
+    if (lane.kind === "unthrottled") return;
+    const id = lane.runtimeVersionId;
     for (;;) {
-      if (lane.kind === "unthrottled") {
-        const pausedFor = Number(await this.redis.pttl(pauseKey));
-        if (pausedFor <= 0) return performance.now();
-        await sleep(pausedFor);
-        continue;
-      }
-      const id = lane.runtimeVersionId;
       const [granted, ms] = (await (this.redis as RedisWithScripts).sluiceReserve(
         this.keys.tat(id),
         this.keys.rate(id),
-        pauseKey,
+        this.keys.pause(lane, origin),
         SPACING_FACTOR,
         BOOKING_HORIZON_MS,
       )) as [number, string];
       const waitMs = Number(ms);
       if (granted === 1) {
         if (waitMs >= 1) await sleep(waitMs);
-        return this.commit(id, sendId);
+        return;
       }
       await sleep(Math.min(Math.max(waitMs, 1), 250));
     }
   }
 
-  private async commit(runtimeVersionId: string, sendId: string): Promise<number> {
+  /**
+   * Starts a send of call `callId` (see BEGIN), waiting while the lane is paused or its last second is full.
+   * `sendId` names the send in the lane's log. Returns the call's attempt count including this send, and when
+   * (performance.now()) the granting check was issued: the send's lateness is measured from there.
+   * Undefined: the call is gone or already ended, and must not be sent.
+   */
+  async begin(lane: Lane, origin: string, callId: string, sendId: string): Promise<{ attempts: number; issuedAt: number } | undefined> {
+    const id = laneId(lane);
+    const laneKeys = lane.kind === "throttled" ? [this.keys.sendLog(id), this.keys.rate(id)] : [];
     for (;;) {
+      const second = this.keys.sentInSecond(id, Math.floor(Date.now() / 1000));
+      const keys = [this.keys.call(callId), this.keys.stats(id), second, this.keys.pause(lane, origin), ...laneKeys];
       const issuedAt = performance.now();
-      const waitMs = Number(
-        await (this.redis as RedisWithScripts).sluiceCommit(
-          this.keys.sendLog(runtimeVersionId),
-          this.keys.rate(runtimeVersionId),
-          SLIDING_WINDOW_MS,
-          sendId,
-          COLD_START_MS,
-        ),
-      );
-      if (waitMs === 0) return issuedAt;
-      await sleep(waitMs);
+      const [code, value] = (await (this.redis as RedisWithScripts).sluiceBegin(
+        keys.length,
+        ...keys,
+        SLIDING_WINDOW_MS,
+        sendId,
+        COLD_START_MS,
+        SECOND_COUNTER_TTL_S,
+      )) as [number, number | string];
+      if (code === 0) return { attempts: Number(value), issuedAt };
+      if (code === 2) return undefined;
+      await sleep(Number(value));
     }
   }
 
@@ -167,6 +188,6 @@ export class Pacer {
 type RedisWithScripts = Redis & {
   sluiceReserve(...args: (string | number)[]): Promise<unknown>;
   sluicePause(...args: (string | number)[]): Promise<unknown>;
-  sluiceCommit(...args: (string | number)[]): Promise<unknown>;
+  sluiceBegin(...args: (string | number)[]): Promise<unknown>;
   sluiceRestamp(...args: (string | number)[]): Promise<unknown>;
 };

@@ -2,17 +2,25 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Lane, RuntimeKeys } from "./keys.js";
 
-/** What a queued job carries: everything the worker needs to send the call without another lookup. */
+/**
+ * What a queued job carries: what the worker needs to send the call without another lookup, and nothing it can
+ * tell otherwise (every byte here is kept in Redis per queued call). The job's id is the callId, its queue the lane.
+ */
 export interface CallJob {
-  callId: string;
   orgId: string;
-  lane: Lane;
   method: string;
   url: string;
-  headers: Record<string, string>;
+  headers?: Record<string, string>;
   body?: string;
   timeoutMs: number;
   callbackUrl?: string;
+}
+
+/** A job as the dispatcher works on it: its data plus what its BullMQ envelope says. */
+export interface QueuedCall extends CallJob {
+  callId: string;
+  lane: Lane;
+  /** When the call was accepted (ms since epoch; the job's timestamp). */
   acceptedAt: number;
 }
 

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { Worker } from "bullmq";
+import { Worker, type Job } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import type { Db } from "../db/prisma.js";
 import type { Logger } from "../shared/logger.js";
 import type { CallDispatcher } from "./dispatcher.js";
 import { UNTHROTTLED, type Lane, type RuntimeKeys } from "./keys.js";
 import { BOOKING_HORIZON_MS, type Pacer } from "./pacer.js";
-import type { CallJob } from "./queues.js";
+import type { CallJob, QueuedCall } from "./queues.js";
 import type { RuntimeSettings } from "./settings.js";
 import type { Sweeper } from "./sweeper.js";
 import { heartbeatKey, HEARTBEAT_TTL_MS } from "./worker-heartbeats.js";
@@ -131,20 +131,23 @@ export class RuntimeWorker {
     if (existing) return existing.worker;
     // BullMQ workers need their own connection, with no per-command retry limit.
     const connection = new Redis(this.deps.redisUrl, { maxRetriesPerRequest: null } satisfies RedisOptions);
-    const worker = new Worker<CallJob>(name, (job) => dispatcher.dispatch(job.data), {
+    const queued = (job: Job<CallJob>): QueuedCall => ({ ...job.data, callId: job.id!, lane, acceptedAt: job.timestamp });
+    const worker = new Worker<CallJob>(name, (job) => dispatcher.dispatch(queued(job)), {
       connection,
       prefix: keys.bullPrefix,
       concurrency: settings.concurrency,
       lockDuration: settings.lockMs,
       stalledInterval: settings.lockMs,
       maxStalledCount: 10,
+      removeOnComplete: { count: 0 },
+      removeOnFail: { count: 0 },
     });
     worker.on("error", (error) => logger.warn({ err: error, queue: name }, "queue worker error"));
     worker.on("failed", (job, error) => {
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-      logger.error({ err: error, callId: job.data.callId, final }, "call dispatch crashed");
-      if (final) void dispatcher.abandon(job.data, error).catch(() => undefined);
+      logger.error({ err: error, callId: job.id, final }, "call dispatch crashed");
+      if (final) void dispatcher.abandon(queued(job), error).catch(() => undefined);
     });
     this.workers.set(name, { worker, connection });
     return worker;

@@ -3,7 +3,12 @@ import { laneId, type Lane, type RuntimeKeys } from "./keys.js";
 
 /** Upper bounds (ms) of the send-latency histogram buckets. */
 export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000] as const;
-const SECOND_KEY_TTL_S = 120;
+/** How long a lane's per-second send counter is kept (the last minute is reported). */
+export const SECOND_COUNTER_TTL_S = 120;
+
+/** The stats field counting a send that took `latencyMs`: its histogram bucket. */
+export const latencyField = (latencyMs: number): string =>
+  `latency:${LATENCY_BUCKETS_MS.find((bound) => latencyMs <= bound) ?? "+Inf"}`;
 
 export interface LaneStats {
   sent: number;
@@ -19,7 +24,7 @@ export interface LaneStats {
 
 /**
  * Per-lane counters in Redis, so that every worker process adds to the same numbers and any API process can
- * report them (runtime block, /metrics).
+ * report them (runtime block, /metrics). Written by the scripts that begin and finish sends, read here.
  */
 export class RuntimeStats {
   constructor(
@@ -27,15 +32,13 @@ export class RuntimeStats {
     private readonly keys: RuntimeKeys,
   ) {}
 
-  async sent(lane: Lane, retry: boolean, latencyMs: number): Promise<void> {
-    const id = laneId(lane);
-    const stats = this.keys.stats(id);
-    const second = this.keys.sentInSecond(id, Math.floor(Date.now() / 1000));
-    const bucket = LATENCY_BUCKETS_MS.find((bound) => latencyMs <= bound) ?? "+Inf";
-    const pipeline = this.redis.pipeline().hincrby(stats, "sent", 1).incr(second).expire(second, SECOND_KEY_TTL_S);
-    if (retry) pipeline.hincrby(stats, "retried", 1);
-    pipeline.hincrby(stats, `latency:${bucket}`, 1).hincrbyfloat(stats, "latency:sum", latencyMs);
-    await pipeline.exec();
+  /**
+   * Counts a send's latency for an attempt that did not end its call (the final one is counted by
+   * CallStore.finish; the send itself was counted when it began, see Pacer.begin).
+   */
+  async latency(lane: Lane, latencyMs: number): Promise<void> {
+    const stats = this.keys.stats(laneId(lane));
+    await this.redis.multi().hincrby(stats, latencyField(latencyMs), 1).hincrbyfloat(stats, "latency:sum", latencyMs).exec();
   }
 
   async read(id: string): Promise<LaneStats> {

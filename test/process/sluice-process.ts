@@ -31,10 +31,11 @@ export interface SluiceProcess {
 
 /**
  * Runs a Node entry point (TypeScript via tsx, or compiled JavaScript) as its own process, with exactly `env`
- * on top of PATH and HOME, so the test's environment cannot leak into it.
+ * on top of PATH and HOME, so the test's environment cannot leak into it. `nodeArgs` go before the entry
+ * (e.g. --cpu-prof, which NODE_OPTIONS does not accept).
  */
-export function startSluiceProcess(entry: string, env: Record<string, string>, cwd = REPO_ROOT): SluiceProcess {
-  const args = entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry];
+export function startSluiceProcess(entry: string, env: Record<string, string>, cwd = REPO_ROOT, nodeArgs: string[] = []): SluiceProcess {
+  const args = [...nodeArgs, ...(entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry])];
   const child = spawn(process.execPath, args, {
     cwd,
     env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", ...env },

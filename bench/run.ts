@@ -1,0 +1,162 @@
+// `npm run bench` (about 6 minutes) or `npm run bench -- --quick` (about 1 minute). `--profile` also writes V8
+// CPU profiles of the API process and of the single worker of the sustained run to bench/profiles/.
+import { mkdirSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { authoring } from "./scenarios/authoring.js";
+import { rawBacklog, sluiceBacklog, type BacklogRun } from "./scenarios/backlog.js";
+import { ingest } from "./scenarios/ingest.js";
+import { unthrottledLatency } from "./scenarios/latency.js";
+import { bytesPerCall, manyQueued } from "./scenarios/memory.js";
+import { describeMachine } from "./support/machine.js";
+import { fixed, mb, renderTable, writeReport, type Table } from "./support/report.js";
+import { startBench } from "./support/service.js";
+import { startSink } from "./support/sink.js";
+
+const SCENARIOS = ["precision", "sustained", "latency", "authoring", "ingest", "memory"] as const;
+const { values: flags } = parseArgs({
+  options: { quick: { type: "boolean" }, profile: { type: "boolean" }, only: { type: "string", multiple: true } },
+});
+/** `--only <scenario>` (repeatable) runs a subset while working on one figure; BENCHMARKS.md is then left alone. */
+const only = new Set(flags.only ?? SCENARIOS);
+const unknown = [...only].filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(", ")}; known: ${SCENARIOS.join(", ")}`);
+const quick = flags.quick ?? false;
+const sizes = quick
+  ? { ns: [200, 1000], backlogS: 3, sustainedS: 4, latencyS: 3, authoringS: 3, ingestCalls: 10_000, perCallCalls: 5_000, many: 100_000 }
+  : { ns: [200, 1000, 5000], backlogS: 10, sustainedS: 20, latencyS: 10, authoringS: 10, ingestCalls: 50_000, perCallCalls: 20_000, many: 1_000_000 };
+const profileDir = flags.profile ? resolve("bench/profiles") : undefined;
+if (profileDir) {
+  rmSync(profileDir, { recursive: true, force: true });
+  mkdirSync(profileDir, { recursive: true });
+}
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const pct = (value: number | undefined) => (value === undefined ? "n/a" : `${value.toFixed(0)}%`);
+const cpuCell = (run: BacklogRun) =>
+  Object.entries(run.cpu)
+    .map(([name, value]) => `${name} ${pct(value)}`)
+    .join(", ");
+
+type Scenario = (typeof SCENARIOS)[number];
+
+log("building, migrating the bench database, starting the API");
+const bench = await startBench({ profileDir });
+const sink = await startSink();
+
+const scenarios: Record<Scenario, () => Promise<Table[]>> = {
+  async precision() {
+    const rows: (string | number)[][] = [];
+    for (const n of sizes.ns) {
+      for (const [label, run] of [
+        ["Sluice (1 worker)", () => sluiceBacklog(bench, sink, { n, seconds: sizes.backlogS, workers: 1 })],
+        ["BullMQ limiter", () => rawBacklog(bench, sink, { n, seconds: sizes.backlogS })],
+      ] as const) {
+        log(`precision: ${label}, N=${n}`);
+        const r = await run();
+        rows.push([n, label, `${r.calls}/${r.expected}`, fixed(r.meanOverN), fixed(r.maxWindowOverN), fixed(r.gapP99Ms, 2), fixed(1000 / n, 2)]);
+      }
+    }
+    return [{
+      title: `Precision: ${sizes.backlogS} s backlog`,
+      columns: ["N", "sender", "arrived", "mean rate / N", "max sliding 1 s / N", "p99 gap (ms)", "ideal gap (ms)"],
+      rows,
+      method:
+        `N × ${sizes.backlogS} calls (POST, 200 B body) queued first, then one sender started. Times are taken at the sink (its own ` +
+        "process). Mean rate: arrivals − 1 over first-to-last span. Max sliding 1 s: most arrivals in any [t, t + 1 s). " +
+        "BullMQ limiter: a plain `Worker` with `limiter { max: N, duration: 1000 }` sending with undici (bench/raw-bullmq-worker.ts).",
+    }];
+  },
+
+  async sustained() {
+    const rows: (string | number)[][] = [];
+    for (const workers of [1, 2]) {
+      log(`sustained 5000/s with ${workers} worker(s)`);
+      const r = await sluiceBacklog(bench, sink, { n: 5000, seconds: sizes.sustainedS, workers, profileDir: workers === 1 ? profileDir : undefined });
+      rows.push([workers, `${r.calls}/${r.expected}`, (r.meanOverN * 5000).toFixed(0), fixed(r.maxWindowOverN), cpuCell(r), r.workerRss.map(mb).join(", ")]);
+    }
+    return [{
+      title: `Sustained 5000/s: ${sizes.sustainedS} s backlog`,
+      columns: ["worker processes", "arrived", "mean calls/s", "max sliding 1 s / N", "CPU (100% = one core)", "worker RSS (peak)"],
+      rows,
+      method: "As above with N = 5000. CPU% from /proc/<pid>/stat over the drain; the API process is idle meanwhile.",
+    }];
+  },
+
+  async latency() {
+    log("unthrottled latency at 1000/s");
+    const r = await unthrottledLatency(bench, sink, { rate: 1000, seconds: sizes.latencyS });
+    return [{
+      title: "Latency: unthrottled calls at 1000/s",
+      columns: ["calls", "p50 (ms)", "p99 (ms)", "max (ms)"],
+      rows: [[r.calls, fixed(r.p50Ms, 1), fixed(r.p99Ms, 1), fixed(r.maxMs, 1)]],
+      method:
+        "One POST /runtime/calls per call, 10 every 10 ms, one worker running. Measured from just before the client's " +
+        "request to the arrival at the sink: queue-to-send plus the accept and the trip to the sink.",
+    }];
+  },
+
+  async authoring() {
+    log("authoring API");
+    const runs = await authoring(bench, sink.url, { seconds: sizes.authoringS });
+    return [{
+      title: "Authoring API: 50 connections (autocannon)",
+      columns: ["load", "req/s", "p50 (ms)", "p99 (ms)", "non-2xx", "errors"],
+      rows: runs.map((a) => [a.label, a.requestsPerSecond.toFixed(0), a.p50Ms, a.p99Ms, a.non2xx, a.errors]),
+      method: `${sizes.authoringS} s per row; autocannon runs in the bench process, the API in its own.`,
+    }];
+  },
+
+  async ingest() {
+    const rows: (string | number)[][] = [];
+    for (const batchSize of [100, 1000]) {
+      log(`ingest, ${batchSize} per request`);
+      const r = await ingest(bench, sink.url, { calls: sizes.ingestCalls, batchSize });
+      rows.push([batchSize, r.sluicePerSecond.toFixed(0), r.rawPerSecond.toFixed(0), fixed(r.sluicePerSecond / r.rawPerSecond, 2)]);
+    }
+    return [{
+      title: `Ingest: ${sizes.ingestCalls} calls`,
+      columns: ["calls per request", "Sluice accepted/s", "BullMQ addBulk/s", "ratio"],
+      rows,
+      method: "4 requests (or addBulk calls) in flight; no worker running; the calls match a deployed config.",
+    }];
+  },
+
+  async memory() {
+    const rows: (string | number)[][] = [];
+    for (const bodyBytes of [200, 2048]) {
+      log(`memory per call, ${bodyBytes} B bodies`);
+      const r = await bytesPerCall(bench, sink.url, { calls: sizes.perCallCalls, bodyBytes });
+      rows.push([`${bodyBytes} B`, r.sluiceBytes.toFixed(0), r.rawBytes.toFixed(0)]);
+    }
+    log(`${sizes.many} queued calls`);
+    const many = await manyQueued(bench, sink.url, { calls: sizes.many });
+    return [
+      {
+        title: "Redis bytes per queued call",
+        columns: ["body", "Sluice (job + record)", "plain BullMQ job"],
+        rows,
+        method: `Redis used_memory before and after queueing ${sizes.perCallCalls} calls, divided by the count.`,
+      },
+      {
+        title: `${sizes.many.toLocaleString("en")} queued calls (200 B bodies)`,
+        columns: ["Redis used_memory", "per call", "accepted/s", "API RSS (peak)"],
+        rows: [[mb(many.redisBytes), `${(many.redisBytes / many.calls).toFixed(0)} B`, many.acceptedPerSecond.toFixed(0), mb(many.apiRss)]],
+        method: "Queued through the call API, 1000 per request, 4 in flight; no worker running.",
+      },
+    ];
+  },
+};
+
+try {
+  const machine = await describeMachine(bench.redis, bench.databaseUrl);
+  const tables: Table[] = [];
+  for (const name of SCENARIOS) if (only.has(name)) tables.push(...(await scenarios[name]()));
+  const command = `npm run bench${quick ? " -- --quick" : ""}`;
+  const generated = [`## ${quick ? "Quick run" : "Full run"}`, "", ...machine, `- Command: \`${command}\``, "", ...tables.map(renderTable)].join("\n");
+  process.stdout.write(`${generated}\n`);
+  if (!flags.only) writeReport("BENCHMARKS.md", generated);
+} finally {
+  await sink.close();
+  await bench.close();
+}

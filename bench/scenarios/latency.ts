@@ -1,0 +1,53 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Bench } from "../support/service.js";
+import type { Sink } from "../support/sink.js";
+import { percentile } from "../support/stats.js";
+import { BODY_BYTES } from "./backlog.js";
+
+export interface LatencyRun {
+  ratePerSecond: number;
+  calls: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+const TICK_MS = 10;
+
+/**
+ * Unthrottled calls (the org has no config) submitted one per POST /runtime/calls at `rate`/s, with one worker
+ * process running. Each call carries its submission time in `x-bench-t0`; the sink measures submit → arrival,
+ * which is the queue-to-send time plus the call API's accept and the request's trip to the sink.
+ */
+export async function unthrottledLatency(bench: Bench, sink: Sink, options: { rate: number; seconds: number }): Promise<LatencyRun> {
+  const tenant = await bench.createTenant();
+  const [worker] = await bench.startWorkers(1);
+  const perTick = (options.rate * TICK_MS) / 1000;
+  const ticks = (options.seconds * 1000) / TICK_MS;
+  const body = "x".repeat(BODY_BYTES);
+  const pending: Promise<unknown>[] = [];
+  const started = performance.now();
+  for (let tick = 0; tick < ticks; tick++) {
+    const due = started + tick * TICK_MS;
+    if (due > performance.now()) await sleep(due - performance.now());
+    for (let i = 0; i < perTick; i++) {
+      const t0 = String(performance.timeOrigin + performance.now());
+      const call = { method: "POST", url: `${sink.url}/latency/${tick}-${i}`, headers: { "x-bench-t0": t0 }, body };
+      pending.push(
+        bench.call("POST", "/runtime/calls", tenant, call).then((res) => {
+          if (res.status !== 202) throw new Error(`call refused: ${res.status} ${JSON.stringify(res.body)}`);
+        }),
+      );
+    }
+  }
+  await Promise.all(pending);
+  const { latencies } = await sink.take(pending.length, 30_000);
+  await worker!.stop();
+  return {
+    ratePerSecond: options.rate,
+    calls: latencies.length,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    maxMs: percentile(latencies, 100),
+  };
+}

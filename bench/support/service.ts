@@ -1,0 +1,148 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { Redis } from "ioredis";
+import { Agent, request } from "undici";
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "../../src/config/defaults.js";
+import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
+import { TenancyService } from "../../src/tenancy/tenancy.service.js";
+import { freePort, REPO_ROOT, startSluiceProcess, type SluiceProcess } from "../../test/process/sluice-process.js";
+
+/** The benchmark's own database (dropped and re-created per run) and Redis database (flushed per run). */
+const DATABASE_URL = process.env["BENCH_DATABASE_URL"] ?? DEFAULT_DATABASE_URL.replace(/\/[^/]*$/, "/sluice_bench");
+const REDIS_URL = process.env["BENCH_REDIS_URL"] ?? `${DEFAULT_REDIS_URL}/15`;
+const REDIS_PREFIX = "sluice-bench";
+const ENTRY = "dist/main.js";
+
+export interface Tenant {
+  orgId: string;
+  headers: Record<string, string>;
+}
+
+/** A Sluice process started as the Dockerfile starts one (`node dist/main.js`), and what it costs. */
+export interface Service {
+  readonly process: SluiceProcess;
+  stop(): Promise<void>;
+}
+
+export interface Bench {
+  readonly apiUrl: string;
+  readonly api: Service;
+  readonly redis: Redis;
+  readonly redisUrl: string;
+  readonly redisPrefix: string;
+  readonly databaseUrl: string;
+  /** A new org with a production sandbox and a credential: each scenario gets its own (one config per org). */
+  createTenant(): Promise<Tenant>;
+  /** Starts `count` SERVICES=worker processes. `profileDir`: write a V8 CPU profile of each there on exit. */
+  startWorkers(count: number, profileDir?: string): Promise<Service[]>;
+  /** HTTP client for the API, keep-alive. */
+  call(method: string, path: string, tenant: Tenant, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** Deletes every queued call and Redis key (between scenarios; no worker may be running). */
+  flushRedis(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds dist/, re-creates the bench database, migrates it and starts one SERVICES=api process. */
+export async function startBench(options: { profileDir?: string } = {}): Promise<Bench> {
+  run("npm", ["run", "build", "--silent"]);
+  await dropDatabase(DATABASE_URL);
+  run("npm", ["run", "db:migrate", "--silent"], { DATABASE_URL });
+  const redis = new Redis(REDIS_URL);
+  await redis.flushdb();
+
+  const port = await freePort();
+  const api = await startService({ SERVICES: "api", PORT: String(port), HOST: "127.0.0.1" }, "sluice started", options.profileDir);
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const db: PrismaClient = createPrisma(DATABASE_URL, 2);
+  const tenancy = new TenancyService(db);
+  const agent = new Agent({ connections: 64 });
+
+  return {
+    apiUrl,
+    api,
+    redis,
+    redisUrl: REDIS_URL,
+    redisPrefix: REDIS_PREFIX,
+    databaseUrl: DATABASE_URL,
+    async createTenant() {
+      const orgId = `BENCH${randomBytes(5).toString("hex").toUpperCase()}@AdobeOrg`;
+      await tenancy.createOrg(orgId, orgId, "XL");
+      await tenancy.createSandbox(orgId, "prod", "production");
+      const credential = await tenancy.createCredential(orgId, "bench");
+      return {
+        orgId,
+        headers: {
+          authorization: `Bearer ${credential.token}`,
+          "x-api-key": credential.clientId,
+          "x-gw-ims-org-id": orgId,
+          "x-sandbox-name": "prod",
+        },
+      };
+    },
+    async startWorkers(count, profileDir) {
+      return Promise.all(
+        Array.from({ length: count }, () => startService({ SERVICES: "worker" }, "runtime worker started", profileDir)),
+      );
+    },
+    async call(method, path, tenant, body) {
+      const res = await request(`${apiUrl}${path}`, {
+        dispatcher: agent,
+        method: method as "GET",
+        headers: { ...tenant.headers, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.body.text();
+      return { status: res.statusCode, body: text ? (JSON.parse(text) as unknown) : undefined };
+    },
+    async flushRedis() {
+      await redis.flushdb();
+    },
+    async close() {
+      await api.stop();
+      await agent.close();
+      await redis.flushdb();
+      await redis.quit();
+      await db.$disconnect();
+      await dropDatabase(DATABASE_URL);
+    },
+  };
+}
+
+async function startService(env: Record<string, string>, readyLine: string, profileDir?: string): Promise<Service> {
+  const child = startSluiceProcess(
+    ENTRY,
+    {
+    NODE_ENV: "production",
+    DATABASE_URL,
+    REDIS_URL,
+    REDIS_PREFIX,
+    LOG_LEVEL: "info",
+    ...env,
+  }, REPO_ROOT, profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
+  await child.waitForLine((line) => line.includes(readyLine), 60_000);
+  return {
+    process: child,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
+
+async function dropDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  target.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: target.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+function run(command: string, args: string[], env: Record<string, string> = {}): void {
+  execFileSync(command, args, { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ...env } });
+}
