@@ -28,7 +28,7 @@ export const envSchema = z.object({
   /** Queued calls an org may have at once; past it the call API answers 429. */
   RUNTIME_MAX_QUEUED_PER_ORG: z.coerce.number().int().min(1).default(1_000_000),
   /** Calls one worker process handles at once per queue (sending, or waiting for their slot). */
-  RUNTIME_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(200),
+  RUNTIME_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(1000),
   /** How long a worker's claim on a call lasts without renewal: a crashed worker's calls return to the queue after it. */
   RUNTIME_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Enables Bull Board at /admin/queues (Authorization: Bearer <ADMIN_TOKEN>). Unset: disabled. */

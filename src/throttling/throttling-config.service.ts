@@ -4,6 +4,7 @@ import type { Db, Tx } from "../db/prisma.js";
 import { Prisma, type ThrottlingConfig } from "../generated/prisma/client.js";
 import { activateRuntimeVersion, drainRuntimeVersion, updateActiveRuntimeVersion } from "../runtime/runtime-versions.js";
 import { countAliveWorkers } from "../runtime/worker-heartbeats.js";
+import { KeyedQueue } from "../shared/keyed-queue.js";
 import { ApiError } from "../shared/errors/api-error.js";
 import type { Principal, SandboxRef } from "../tenancy/principal.js";
 import type { CanDeployReport, CanDeployWarning, ThrottlingConfigInput } from "./throttling-config.schema.js";
@@ -31,6 +32,8 @@ export interface RuntimeLink {
 
 /** The eight Throttling API operations over Postgres. Every write happens in one transaction. */
 export class ThrottlingConfigService {
+  private readonly configWrites = new KeyedQueue();
+
   constructor(
     private readonly db: Db,
     private readonly runtime: RuntimeLink,
@@ -168,9 +171,16 @@ export class ThrottlingConfigService {
     await this.runtime.publishRate(runtimeVersionId, maxThroughput).catch(() => undefined);
   }
 
-  /** Runs `work` in a transaction holding a row lock on the org's config, so state transitions serialize. */
+  /**
+   * Runs `work` in a transaction holding a row lock on the org's config, so state transitions serialize (across
+   * processes); within this process writes to one config also queue before taking a connection.
+   */
   private async withLockedConfig<T>(orgId: string, uid: string, work: (tx: Tx, current: ThrottlingConfig) => Promise<T>): Promise<T> {
     if (!UUID.test(uid)) throw new ApiError("NOT_FOUND", { context: `uid ${uid}` });
+    return this.configWrites.run(uid, () => this.lockedTransaction(orgId, uid, work));
+  }
+
+  private lockedTransaction<T>(orgId: string, uid: string, work: (tx: Tx, current: ThrottlingConfig) => Promise<T>): Promise<T> {
     return this.db.$transaction(async (tx) => {
       const locked = await tx.$queryRaw<{ uid: string }[]>`
         SELECT uid FROM throttling_configs WHERE uid = ${uid}::uuid AND org_id = ${orgId} FOR UPDATE`;
