@@ -6,20 +6,22 @@ import { Agent, request } from "undici";
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "../../src/config/defaults.js";
 import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
 import { TenancyService } from "../../src/tenancy/tenancy.service.js";
+import { runtimeCommand } from "../../test/infra/dockerfile.js";
 import { freePort, REPO_ROOT, startSluiceProcess, type SluiceProcess } from "../../test/process/sluice-process.js";
 
 /** The benchmark's own database (dropped and re-created per run) and Redis database (flushed per run). */
 const DATABASE_URL = process.env["BENCH_DATABASE_URL"] ?? DEFAULT_DATABASE_URL.replace(/\/[^/]*$/, "/sluice_bench");
 const REDIS_URL = process.env["BENCH_REDIS_URL"] ?? `${DEFAULT_REDIS_URL}/15`;
 const REDIS_PREFIX = "sluice-bench";
-const ENTRY = "dist/main.js";
+/** Started exactly as the image starts it (Dockerfile CMD), from the freshly built dist/. */
+const IMAGE_COMMAND = runtimeCommand(`${REPO_ROOT}/Dockerfile`);
 
 export interface Tenant {
   orgId: string;
   headers: Record<string, string>;
 }
 
-/** A Sluice process started as the Dockerfile starts one (`node dist/main.js`), and what it costs. */
+/** A Sluice process started as the Dockerfile starts one. */
 export interface Service {
   readonly process: SluiceProcess;
   stop(): Promise<void>;
@@ -111,7 +113,7 @@ export async function startBench(options: { profileDir?: string } = {}): Promise
 
 async function startService(env: Record<string, string>, readyLine: string, profileDir?: string): Promise<Service> {
   const child = startSluiceProcess(
-    ENTRY,
+    IMAGE_COMMAND.entry,
     {
     NODE_ENV: "production",
     DATABASE_URL,
@@ -119,7 +121,7 @@ async function startService(env: Record<string, string>, readyLine: string, prof
     REDIS_PREFIX,
     LOG_LEVEL: "info",
     ...env,
-  }, REPO_ROOT, profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
+  }, REPO_ROOT, [...IMAGE_COMMAND.nodeArgs, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])]);
   await child.waitForLine((line) => line.includes(readyLine), 60_000);
   return {
     process: child,

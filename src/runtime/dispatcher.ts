@@ -49,10 +49,16 @@ export class CallDispatcher {
       const stopAfterWait = this.stopReason(job, expiresAt);
       if (stopAfterWait) return this.finish(job, stopAfterWait);
       const sendId = `${job.callId}:${Date.now()}`;
-      // No record: the API rolled the submission back. Ended: a redelivery after a crash, or the sweeper's.
-      const begun = await pacer.begin(job.lane, origin, job.callId, sendId);
-      if (!begun) return;
-      const { attempts } = begun;
+      let begun = await pacer.begin(job.lane, origin, job.callId, sendId);
+      while (begun.kind === "wait") {
+        await sleep(begun.ms);
+        const stopWhileWaiting = this.stopReason(job, expiresAt);
+        if (stopWhileWaiting) return this.finish(job, stopWhileWaiting);
+        begun = await pacer.begin(job.lane, origin, job.callId, sendId);
+      }
+      // Gone: the API rolled the submission back, or the call ended (a redelivery after a crash, or the sweeper's).
+      if (begun.kind === "gone") return;
+      const { attempts, issuedAt } = begun;
 
       const outcome = await sender.send({
         method: job.method,
@@ -61,7 +67,7 @@ export class CallDispatcher {
         ...(job.body !== undefined ? { body: job.body } : {}),
         timeoutMs: Math.max(1, job.timeoutMs - spentMs),
         onWire: () => {
-          const lateMs = performance.now() - begun.issuedAt;
+          const lateMs = performance.now() - issuedAt;
           if (lateMs > RESTAMP_AFTER_MS) void pacer.restamp(job.lane, sendId, lateMs).catch(() => undefined);
         },
       });

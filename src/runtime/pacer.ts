@@ -140,30 +140,28 @@ export class Pacer {
   }
 
   /**
-   * Starts a send of call `callId` (see BEGIN), waiting while the lane is paused or its last second is full.
-   * `sendId` names the send in the lane's log. Returns the call's attempt count including this send, and when
-   * (performance.now()) the granting check was issued: the send's lateness is measured from there.
-   * Undefined: the call is gone or already ended, and must not be sent.
+   * Tries to start a send of call `callId` (see BEGIN); `sendId` names the send in the lane's log.
+   * - `go`: send now. `attempts` counts this send; `issuedAt` (performance.now()) is when the granting check was
+   *   issued, which the send's lateness is measured from.
+   * - `wait`: the lane is paused or its last second is full; try again in `ms`.
+   * - `gone`: the call was rolled back or has ended, and must not be sent.
    */
-  async begin(lane: Lane, origin: string, callId: string, sendId: string): Promise<{ attempts: number; issuedAt: number } | undefined> {
+  async begin(lane: Lane, origin: string, callId: string, sendId: string): Promise<BeginResult> {
     const id = laneId(lane);
-    const laneKeys = lane.kind === "throttled" ? [this.keys.sendLog(id), this.keys.rate(id)] : [];
-    for (;;) {
-      const second = this.keys.sentInSecond(id, Math.floor(Date.now() / 1000));
-      const keys = [this.keys.call(callId), this.keys.stats(id), second, this.keys.pause(lane, origin), ...laneKeys];
-      const issuedAt = performance.now();
-      const [code, value] = (await (this.redis as RedisWithScripts).sluiceBegin(
-        keys.length,
-        ...keys,
-        SLIDING_WINDOW_MS,
-        sendId,
-        COLD_START_MS,
-        SECOND_COUNTER_TTL_S,
-      )) as [number, number | string];
-      if (code === 0) return { attempts: Number(value), issuedAt };
-      if (code === 2) return undefined;
-      await sleep(Number(value));
-    }
+    const second = this.keys.sentInSecond(id, Math.floor(Date.now() / 1000));
+    const keys = [this.keys.call(callId), this.keys.stats(id), second, this.keys.pause(lane, origin)];
+    if (lane.kind === "throttled") keys.push(this.keys.sendLog(id), this.keys.rate(id));
+    const issuedAt = performance.now();
+    const [code, value] = (await (this.redis as RedisWithScripts).sluiceBegin(
+      keys.length,
+      ...keys,
+      SLIDING_WINDOW_MS,
+      sendId,
+      COLD_START_MS,
+      SECOND_COUNTER_TTL_S,
+    )) as [number, number | string];
+    if (code === 0) return { kind: "go", attempts: Number(value), issuedAt };
+    return code === 1 ? { kind: "wait", ms: Number(value) } : { kind: "gone" };
   }
 
   /**
@@ -184,6 +182,8 @@ export class Pacer {
     await this.redis.set(this.keys.rate(runtimeVersionId), String(ratePerSecond));
   }
 }
+
+export type BeginResult = { kind: "go"; attempts: number; issuedAt: number } | { kind: "wait"; ms: number } | { kind: "gone" };
 
 type RedisWithScripts = Redis & {
   sluiceReserve(...args: (string | number)[]): Promise<unknown>;

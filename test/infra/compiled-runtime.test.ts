@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { startSink, type Sink } from "../support/sink.js";
 import { REDIS_URL } from "../support/test-app.js";
 import { freePort, REPO_ROOT, startSluiceProcess, type SluiceProcess } from "../process/sluice-process.js";
-import { instructionArgs, parseDockerfile } from "./dockerfile.js";
+import { instructionArgs, parseDockerfile, runtimeCommand } from "./dockerfile.js";
 
 const runtime = parseDockerfile(resolve(REPO_ROOT, "Dockerfile")).at(-1)!;
 
@@ -50,14 +50,13 @@ beforeAll(async () => {
   app = mkdtempSync(join(tmpdir(), "sluice-image-"));
   database = await createTestDatabase();
   await assembleRuntimeImage(app);
-  const [command, entry] = JSON.parse(instructionArgs(runtime, "CMD").at(-1)!) as string[];
-  expect(command).toBe("node");
+  const { nodeArgs, entry } = runtimeCommand(resolve(REPO_ROOT, "Dockerfile"));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   const shared = { NODE_ENV: "production", DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX };
   // The two services docker-compose runs from this image: `api` and `worker`.
-  sluice = startSluiceProcess(entry!, { ...shared, SERVICES: "api", HOST: "127.0.0.1", PORT: String(port) }, app);
-  worker = startSluiceProcess(entry!, { ...shared, SERVICES: "worker" }, app);
+  sluice = startSluiceProcess(entry, { ...shared, SERVICES: "api", HOST: "127.0.0.1", PORT: String(port) }, app, nodeArgs);
+  worker = startSluiceProcess(entry, { ...shared, SERVICES: "worker" }, app, nodeArgs);
   await sluice.waitForLine((line) => line.includes('"msg":"sluice started"'));
   await worker.waitForLine((line) => line.includes('"msg":"runtime worker started"'));
 }, 120_000);

@@ -39,3 +39,11 @@ export function parseDockerfile(path: string): DockerStage[] {
 export function instructionArgs(stage: DockerStage, keyword: string): string[] {
   return stage.instructions.filter((instruction) => instruction.keyword === keyword).map((instruction) => instruction.args);
 }
+
+/** How the image starts Sluice: the runtime (last) stage's exec-form `CMD ["node", ...nodeArgs, entry]`. */
+export function runtimeCommand(dockerfilePath: string): { nodeArgs: string[]; entry: string } {
+  const runtime = parseDockerfile(dockerfilePath).at(-1)!;
+  const [command, ...args] = JSON.parse(instructionArgs(runtime, "CMD").at(-1)!) as string[];
+  if (command !== "node" || args.length === 0) throw new Error(`the runtime CMD does not run node: ${command}`);
+  return { nodeArgs: args.slice(0, -1), entry: args.at(-1)! };
+}
