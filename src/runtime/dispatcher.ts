@@ -45,7 +45,7 @@ export class CallDispatcher {
     for (;;) {
       const stop = this.stopReason(job, expiresAt);
       if (stop) return this.finish(job, stop);
-      await pacer.reserve(job.lane, origin);
+      await pacer.reserve(job.lane);
       const stopAfterWait = this.stopReason(job, expiresAt);
       if (stopAfterWait) return this.finish(job, stopAfterWait);
       const sendId = `${job.callId}:${Date.now()}`;

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
+import { TickBatcher } from "../shared/tick-batcher.js";
 import { laneId, type Lane, type RuntimeKeys } from "./keys.js";
 import { SECOND_COUNTER_TTL_S } from "./stats.js";
 
@@ -27,22 +28,29 @@ const SLIDING_WINDOW_MS = 1000 * SPACING_FACTOR;
 /*
  * GCRA with no burst, shared by every worker process: each granted call books the next slot at
  * max(now, TAT, pausedUntil) and moves TAT one emission interval on. Redis' own clock is the only clock.
- * Returns {1, waitMs} when a slot was booked (send in waitMs), or {0, retryInMs} when the next slot is
- * beyond the horizon (nothing booked).
- * KEYS: tat, rate, pause. ARGV: spacingFactor, horizonMs.
+ * Books up to ARGV[3] consecutive slots at once (for the calls of one worker asking together), all within the
+ * horizon. Returns {booked, firstWaitMs, intervalMs, retryInMs}: slot i (from 0) is in firstWaitMs + i ×
+ * intervalMs; those not booked may ask again in retryInMs.
+ * KEYS: tat, rate, pause. ARGV: spacingFactor, horizonMs, count.
  */
 const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local rate = tonumber(redis.call('GET', KEYS[2]) or '0')
-if rate <= 0 then return {0, '100'} end
+if rate <= 0 then return {0, '0', '0', '100'} end
 local interval = 1000 / rate * tonumber(ARGV[1])
+local horizon = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
 local start = math.max(now, tat, paused)
-if start - now > tonumber(ARGV[2]) then return {0, tostring(start - now - tonumber(ARGV[2]))} end
-redis.call('SET', KEYS[1], tostring(start + interval), 'PX', 60000)
-return {1, tostring(start - now)}
+local booked = 0
+local slot = start
+while booked < tonumber(ARGV[3]) and slot - now <= horizon do
+  booked = booked + 1
+  slot = slot + interval
+end
+if booked > 0 then redis.call('SET', KEYS[1], tostring(slot), 'PX', 60000) end
+return {booked, tostring(start - now), tostring(interval), tostring(math.max(1, slot - now - horizon))}
 `;
 
 /*
@@ -88,10 +96,12 @@ redis.call('EXPIRE', KEYS[3], ARGV[4])
 return {0, attempts}
 `;
 
-/** Moves a logged send later by ARGV[2] ms (it left late). KEYS: send log. ARGV: member, lateMs. */
+/** Moves logged sends later (they left late). KEYS: send log. ARGV: member, lateMs, member, lateMs, ... */
 const RESTAMP = `
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if score then redis.call('ZADD', KEYS[1], 'XX', tonumber(score) + tonumber(ARGV[2]), ARGV[1]) end
+for i = 1, #ARGV, 2 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score then redis.call('ZADD', KEYS[1], 'XX', tonumber(score) + tonumber(ARGV[i + 1]), ARGV[i]) end
+end
 return 1
 `;
 
@@ -110,6 +120,14 @@ return 1
 
 /** Hands out send slots: paced to the runtime version's rate for throttled lanes, pause-aware for every lane. */
 export class Pacer {
+  /** Slot requests of one lane made within 2 ms share one RESERVE (the booking horizon is 50 ms). */
+  private readonly slots = new TickBatcher<void, Slot>(2, (id, requests) => this.reserveMany(id, requests.length));
+  /** Restamps matter when their sends near the end of the window, a second later: 5 ms of batching is free. */
+  private readonly restamps = new TickBatcher<[string, number], void>(5, async (id, sends) => {
+    await (this.redis as RedisWithScripts).sluiceRestamp(this.keys.sendLog(id), ...sends.flat());
+    return sends.map(() => undefined);
+  });
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RuntimeKeys,
@@ -121,24 +139,31 @@ export class Pacer {
   }
 
   /** Resolves at the slot booked for the next send on a throttled lane (or at once, for an unthrottled one). */
-  async reserve(lane: Lane, origin: string): Promise<void> {
+  async reserve(lane: Lane): Promise<void> {
     if (lane.kind === "unthrottled") return;
-    const id = lane.runtimeVersionId;
     for (;;) {
-      const [granted, ms] = (await (this.redis as RedisWithScripts).sluiceReserve(
-        this.keys.tat(id),
-        this.keys.rate(id),
-        this.keys.pause(lane, origin),
-        SPACING_FACTOR,
-        BOOKING_HORIZON_MS,
-      )) as [number, string];
-      const waitMs = Number(ms);
-      if (granted === 1) {
-        if (waitMs >= 1) await sleep(waitMs);
+      const slot = await this.slots.add(lane.runtimeVersionId);
+      if (slot.booked) {
+        if (slot.inMs >= 1) await sleep(slot.inMs);
         return;
       }
-      await sleep(Math.min(Math.max(waitMs, 1), 250));
+      await sleep(Math.min(slot.inMs, 250));
     }
+  }
+
+  private async reserveMany(runtimeVersionId: string, count: number): Promise<Slot[]> {
+    const lane: Lane = { kind: "throttled", runtimeVersionId };
+    const [booked, firstWaitMs, intervalMs, retryInMs] = (await (this.redis as RedisWithScripts).sluiceReserve(
+      this.keys.tat(runtimeVersionId),
+      this.keys.rate(runtimeVersionId),
+      this.keys.pause(lane, ""),
+      SPACING_FACTOR,
+      BOOKING_HORIZON_MS,
+      count,
+    )) as [number, string, string, string];
+    return Array.from({ length: count }, (_, i) =>
+      i < booked ? { booked: true, inMs: Number(firstWaitMs) + i * Number(intervalMs) } : { booked: false, inMs: Number(retryInMs) },
+    );
   }
 
   /**
@@ -172,7 +197,7 @@ export class Pacer {
    */
   async restamp(lane: Lane, sendId: string, lateMs: number): Promise<void> {
     if (lane.kind !== "throttled") return;
-    await (this.redis as RedisWithScripts).sluiceRestamp(this.keys.sendLog(lane.runtimeVersionId), sendId, lateMs);
+    await this.restamps.add(lane.runtimeVersionId, [sendId, lateMs]);
   }
 
   /** Pauses the whole lane (every worker process) until `untilMs`. */
@@ -184,6 +209,9 @@ export class Pacer {
     await this.redis.set(this.keys.rate(runtimeVersionId), String(ratePerSecond));
   }
 }
+
+/** A booked slot (send in `inMs`), or none within the horizon (ask again in `inMs`). */
+type Slot = { booked: boolean; inMs: number };
 
 export type BeginResult = { kind: "go"; attempts: number; issuedAt: number } | { kind: "wait"; ms: number } | { kind: "gone" };
 
