@@ -4,7 +4,7 @@ import { cpuMeter, redisServerPid, rssBytes } from "../support/proc.js";
 import type { Bench } from "../support/service.js";
 import type { Sink } from "../support/sink.js";
 import { rateReading, type RateReading } from "../support/stats.js";
-import { REPO_ROOT, startSluiceProcess } from "../../test/process/sluice-process.js";
+import { startSluiceProcess } from "../../test/process/sluice-process.js";
 
 export const BODY_BYTES = 200;
 

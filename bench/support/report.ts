@@ -27,7 +27,7 @@ export function renderTable(table: Table): string {
 
 /** Replaces the generated part of BENCHMARKS.md, keeping what is written around it. */
 export function writeReport(path: string, generated: string): void {
-  let current = "";
+  let current: string;
   try {
     current = readFileSync(path, "utf8");
   } catch {

@@ -3,6 +3,7 @@
 // request carries `x-bench-t0`, the time since that stamp. The parent asks for them over IPC.
 import { createServer } from "node:http";
 import { performance } from "node:perf_hooks";
+import process from "node:process";
 
 const now = () => performance.timeOrigin + performance.now();
 let arrivals = [];
