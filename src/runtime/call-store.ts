@@ -39,24 +39,33 @@ export class CallStore {
     private readonly pendingTtlMs: number,
   ) {
     redis.defineCommand("sluiceFinishCall", { numberOfKeys: 3, lua: FINISH });
+    redis.defineCommand("sluiceCreateCalls", { lua: CREATE });
   }
 
-  /** Adds the records' writes to `pipeline` (the call API writes them together with the capacity check). */
-  addCreate(pipeline: ReturnType<Redis["pipeline"]>, call: NewCall): void {
-    const key = this.keys.call(call.callId);
-    const fields: Fields = {
-      callId: call.callId,
-      orgId: call.orgId,
-      method: call.method,
-      url: call.url,
-      state: "queued",
-      throttled: call.throttled ? "1" : "0",
-      attempts: "0",
-      acceptedAt: String(call.acceptedAt),
-      ...(call.throttlingConfigUid ? { throttlingConfigUid: call.throttlingConfigUid } : {}),
-      ...(call.runtimeVersionId ? { runtimeVersionId: call.runtimeVersionId, runtimeVersion: String(call.runtimeVersion) } : {}),
-    };
-    pipeline.hset(key, fields).pexpire(key, this.pendingTtlMs + RECORD_TTL_MS);
+  /**
+   * Writes the records of newly accepted calls, in one script call (a command per record cost the call API more
+   * than BullMQ's own addBulk). The write leaves at once, ahead of anything issued on this connection after it.
+   */
+  async create(calls: NewCall[]): Promise<void> {
+    const records = calls.map((call) =>
+      Object.entries({
+        callId: call.callId,
+        orgId: call.orgId,
+        method: call.method,
+        url: call.url,
+        state: "queued",
+        throttled: call.throttled ? "1" : "0",
+        attempts: "0",
+        acceptedAt: String(call.acceptedAt),
+        ...(call.throttlingConfigUid ? { throttlingConfigUid: call.throttlingConfigUid } : {}),
+        ...(call.runtimeVersionId ? { runtimeVersionId: call.runtimeVersionId, runtimeVersion: String(call.runtimeVersion) } : {}),
+      }).flat(),
+    );
+    const keys = calls.map((call) => this.keys.call(call.callId));
+    // An explicit pipeline is written immediately; auto-pipelined commands would wait for the end of the tick.
+    const pipeline = this.redis.pipeline() as ReturnType<Redis["pipeline"]> & CreateCommand;
+    const [reply] = (await pipeline.sluiceCreateCalls(keys.length, ...keys, this.pendingTtlMs + RECORD_TTL_MS, JSON.stringify(records)).exec())!;
+    if (reply?.[0]) throw reply[0];
   }
 
   /** The record as callers see it, and the org that owns it (never shown to callers). */
@@ -94,6 +103,18 @@ export class CallStore {
     return done === 1;
   }
 }
+
+// KEYS: the records. ARGV: ttlMs, JSON array with each record's [field, value, ...].
+const CREATE = `
+local records = cjson.decode(ARGV[2])
+for i, key in ipairs(KEYS) do
+  redis.call('HSET', key, unpack(records[i]))
+  redis.call('PEXPIRE', key, ARGV[1])
+end
+return #KEYS
+`;
+
+type CreateCommand = { sluiceCreateCalls(...args: (string | number)[]): ReturnType<Redis["pipeline"]> };
 
 // KEYS: call record, org queued counter, lane stats. ARGV: ttlMs, final state, latency field or '', latency ms,
 // field, value, ...

@@ -132,13 +132,11 @@ export class CallService {
     });
 
     try {
-      const pipeline = this.redis.pipeline();
-      for (const { record } of jobs) this.records.addCreate(pipeline, record);
       // Records and jobs are written without waiting for each other. The records are written first on the same
       // connection, and Redis runs one connection's commands in order, so no worker can take a job before its record
       // exists. A job whose record write failed is skipped by the worker.
       await Promise.all([
-        pipeline.exec(),
+        this.records.create(jobs.map(({ record }) => record)),
         ...[...groupByLane(jobs)].map(([lane, group]) =>
           this.queues.get(lane).addBulk(group.map(({ record, data }) => ({ name: "call", data, opts: JOB_OPTIONS(record.callId) }))),
         ),
