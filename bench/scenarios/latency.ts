@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Bench } from "../support/service.js";
 import type { Sink } from "../support/sink.js";
-import { percentile } from "../support/stats.js";
+import { percentile } from "../../test/support/timing.js";
 import { BODY_BYTES } from "./backlog.js";
 
 export interface LatencyRun {

@@ -1,4 +1,5 @@
-// The endpoint every benchmark sends to, in its own process so its clock is not delayed by the sender's work.
+// The endpoint every benchmark sends to, in its own process so its clock is not delayed by the sender's work and
+// its CPU can be read on its own (the timing tests' threaded sink shares the test's process).
 // Answers every request 200 at once. Records each arrival's time (ms since epoch, sub-ms precision) and, when the
 // request carries `x-bench-t0`, the time since that stamp. The parent asks for them over IPC.
 import { createServer } from "node:http";
