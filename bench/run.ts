@@ -91,7 +91,7 @@ const scenarios: Record<Scenario, () => Promise<Table[]>> = {
       columns: ["calls", "p50 (ms)", "p99 (ms)", "max (ms)"],
       rows: [[r.calls, fixed(r.p50Ms, 1), fixed(r.p99Ms, 1), fixed(r.maxMs, 1)]],
       method:
-        "A POST /runtime/calls/batch of 10 calls every 10 ms, one worker running. Measured from just before the client's " +
+        "A POST /runtime/calls/batch of 10 calls every 10 ms, one worker running, measured after 3 s of the same load. From just before the client's " +
         "request to the arrival at the sink: the accept, queue-to-send and the trip to the sink.",
     }];
   },
