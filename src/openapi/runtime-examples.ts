@@ -1,4 +1,4 @@
-import type { AcceptedCall, CallRecord } from "../runtime/call.schema.js";
+import type { AcceptedCall, CallRecord } from "../runtime/accept/call.schema.js";
 import { EXAMPLE_UID } from "./examples.js";
 
 // Example values for the call API (CONTRACT §6), consistent with the deployed config of examples.ts.

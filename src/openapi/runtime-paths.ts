@@ -1,8 +1,8 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from "@asteasolutions/zod-to-openapi";
 import type { z } from "zod";
-import { BATCH_BODY_LIMIT, invalidIdempotencyKey, malformedCallJson, rejectedCallBody } from "../runtime/call-errors.js";
-import { RUNTIME_BASE_PATH } from "../runtime/call.routes.js";
-import { acceptedCall, batchRequest, batchResponse, callRecord, callRequest, MAX_BATCH } from "../runtime/call.schema.js";
+import { BATCH_BODY_LIMIT, invalidIdempotencyKey, malformedCallJson, rejectedCallBody } from "../runtime/accept/call-errors.js";
+import { RUNTIME_BASE_PATH } from "../runtime/accept/call.routes.js";
+import { acceptedCall, batchRequest, batchResponse, callRecord, callRequest, MAX_BATCH } from "../runtime/accept/call.schema.js";
 import { tooLargeMessage } from "../http/middleware/json-body.js";
 import { parameterRef } from "./components.js";
 import { callInvalidEnvelope } from "./error-envelope.schema.js";
@@ -25,7 +25,7 @@ const BATCH_PATH = `${CALLS_PATH}/batch`;
 const RECORD_PATH = `${CALLS_PATH}/{callId}`;
 
 /**
- * `ERR_CALL_INVALID` as the call router raises it for a body `schema` rejects (src/runtime/call.routes.ts):
+ * `ERR_CALL_INVALID` as the call router raises it for a body `schema` rejects (src/runtime/accept/call.routes.ts):
  * `context` lists every issue and `errors` holds them. The real zod schema finds the issues.
  */
 function rejectedBody(key: string, summary: string, request: ExampleRequest, schema: z.ZodType, body: unknown): ErrorCase {

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { CallRecord, CallState } from "./call.schema.js";
+import type { CallRecord, CallState } from "./accept/call.schema.js";
 import { laneId, type Lane, type RuntimeKeys } from "./keys.js";
 import { RECORD_TTL_MS } from "./settings.js";
 import { latencyField } from "./stats.js";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { CallRecord } from "../../src/runtime/call.schema.js";
+import type { CallRecord } from "../../src/runtime/accept/call.schema.js";
 import { expectMatchesSpec } from "../support/openapi.js";
 import { useRuntime } from "../support/runtime.js";
 import { startSink } from "../support/sink.js";

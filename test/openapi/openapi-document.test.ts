@@ -12,7 +12,7 @@ import { OPERATIONS_TAG } from "../../src/openapi/operations-paths.js";
 import { RUNTIME_TAG } from "../../src/openapi/runtime-paths.js";
 import { AUTHORING_TAG } from "../../src/openapi/throttling-paths.js";
 import { renderOpenApiYaml } from "../../src/openapi/write.js";
-import { callRouter, RUNTIME_BASE_PATH } from "../../src/runtime/call.routes.js";
+import { callRouter, RUNTIME_BASE_PATH } from "../../src/runtime/accept/call.routes.js";
 import { ERRORS, type ErrorName } from "../../src/shared/errors/catalogue.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { AUTHORING_BASE_PATHS, throttlingConfigRouter } from "../../src/throttling/throttling-config.routes.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect } from "vitest";
 import type { z } from "zod";
-import { MAX_BATCH, type AcceptedCall, type CallRecord, type CallState, type callRequest } from "../../src/runtime/call.schema.js";
+import { MAX_BATCH, type AcceptedCall, type CallRecord, type CallState, type callRequest } from "../../src/runtime/accept/call.schema.js";
 import { useTestApp, type TestContext } from "./test-app.js";
 import { waitFor } from "./timing.js";
 import { startWorkerProcess, type WorkerProcess } from "./worker-process.js";

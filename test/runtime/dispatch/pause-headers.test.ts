@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_PAUSE_MS, pauseUntil } from "../../src/runtime/pause-headers.js";
+import { MAX_PAUSE_MS, pauseUntil } from "../../../src/runtime/dispatch/pause-headers.js";
 
 const NOW = Date.UTC(2030, 0, 1, 0, 0, 0);
 const NOW_SECONDS = NOW / 1000;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { HTTP_METHODS } from "../throttling/throttling-config.schema.js";
+import { HTTP_METHODS } from "../../throttling/throttling-config.schema.js";
 
 export const MAX_BATCH = 1000;
 export const MAX_CALL_BODY_BYTES = 1024 * 1024;

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "../shared/logger.js";
-import type { CallStore, FinalOutcome } from "./call-store.js";
+import type { Logger } from "../../shared/logger.js";
+import type { CallStore, FinalOutcome } from "../call-store.js";
 import type { HttpSender } from "./http-sender.js";
-import type { Lane } from "./keys.js";
+import type { Lane } from "../keys.js";
 import type { Pacer } from "./pacer.js";
 import { pauseUntil } from "./pause-headers.js";
-import type { QueuedCall } from "./queues.js";
-import type { RuntimeStats } from "./stats.js";
+import type { QueuedCall } from "../queues.js";
+import type { RuntimeStats } from "../stats.js";
 
 /** Sends that count against the limit: the first one plus 3 retries (as in Journey Optimizer). */
 export const MAX_ATTEMPTS = 4;

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { Worker, type Job } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
-import type { Db } from "../db/prisma.js";
-import type { Logger } from "../shared/logger.js";
+import type { Db } from "../../db/prisma.js";
+import type { Logger } from "../../shared/logger.js";
 import type { CallDispatcher } from "./dispatcher.js";
-import { UNTHROTTLED, type Lane, type RuntimeKeys } from "./keys.js";
+import { UNTHROTTLED, type Lane, type RuntimeKeys } from "../keys.js";
 import { BOOKING_HORIZON_MS, type Pacer } from "./pacer.js";
-import type { CallJob, QueuedCall } from "./queues.js";
-import type { RuntimeSettings } from "./settings.js";
+import type { CallJob, QueuedCall } from "../queues.js";
+import type { RuntimeSettings } from "../settings.js";
 import type { Sweeper } from "./sweeper.js";
-import { heartbeatKey, HEARTBEAT_TTL_MS } from "./worker-heartbeats.js";
+import { heartbeatKey, HEARTBEAT_TTL_MS } from "../worker-heartbeats.js";
 
 const SYNC_INTERVAL_MS = 500;
 const HEARTBEAT_INTERVAL_MS = HEARTBEAT_TTL_MS / 3;

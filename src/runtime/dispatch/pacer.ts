@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
-import { TickBatcher } from "../shared/tick-batcher.js";
-import { laneId, type Lane, type RuntimeKeys } from "./keys.js";
-import { SECOND_COUNTER_TTL_S } from "./stats.js";
+import { TickBatcher } from "../../shared/tick-batcher.js";
+import { laneId, type Lane, type RuntimeKeys } from "../keys.js";
+import { SECOND_COUNTER_TTL_S } from "../stats.js";
 
 /**
  * Spacing safety: slots are 1.5% wider than 1000/N ms, so that the few ms of jitter between taking a slot and the

@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from "express";
 import type { z } from "zod";
-import type { Db } from "../db/prisma.js";
-import { jsonBody } from "../http/middleware/json-body.js";
-import { authenticate } from "../tenancy/authenticate.js";
+import type { Db } from "../../db/prisma.js";
+import { jsonBody } from "../../http/middleware/json-body.js";
+import { authenticate } from "../../tenancy/authenticate.js";
 import { BATCH_BODY_LIMIT, invalidIdempotencyKey, malformedCallJson, rejectedCallBody } from "./call-errors.js";
 import { batchRequest, callRequest } from "./call.schema.js";
 import type { CallService } from "./call.service.js";

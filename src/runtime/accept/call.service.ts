@@ -1,16 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
-import type { Db } from "../db/prisma.js";
-import type { RuntimeVersion } from "../generated/prisma/client.js";
-import { ApiError } from "../shared/errors/api-error.js";
-import type { Principal } from "../tenancy/principal.js";
-import { hashToken } from "../tenancy/token.js";
+import type { Db } from "../../db/prisma.js";
+import type { RuntimeVersion } from "../../generated/prisma/client.js";
+import { ApiError } from "../../shared/errors/api-error.js";
+import type { Principal } from "../../tenancy/principal.js";
+import { hashToken } from "../../tenancy/token.js";
 import { MAX_CALL_BODY_BYTES, type AcceptedCall, type CallRequest } from "./call.schema.js";
-import type { CallStore, NewCall } from "./call-store.js";
-import { UNTHROTTLED, type Lane, type RuntimeKeys } from "./keys.js";
-import type { CallJob, RuntimeQueues } from "./queues.js";
-import type { RuntimeSettings } from "./settings.js";
+import type { CallStore, NewCall } from "../call-store.js";
+import { UNTHROTTLED, type Lane, type RuntimeKeys } from "../keys.js";
+import type { CallJob, RuntimeQueues } from "../queues.js";
+import type { RuntimeSettings } from "../settings.js";
 import { compileMatcher } from "./url-match.js";
 
 /**

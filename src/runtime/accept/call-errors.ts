@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { ApiError } from "../shared/errors/api-error.js";
+import { ApiError } from "../../shared/errors/api-error.js";
 
 /** A batch carries up to 1000 calls of up to 1 MB each; the request as a whole may be larger than 1 MB. */
 export const BATCH_BODY_LIMIT = "32mb";

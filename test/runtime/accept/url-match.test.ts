@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileMatcher } from "../../src/runtime/url-match.js";
+import { compileMatcher } from "../../../src/runtime/accept/url-match.js";
 
 const ALL = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 

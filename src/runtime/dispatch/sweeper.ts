@@ -1,10 +1,10 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Db } from "../db/prisma.js";
-import type { Logger } from "../shared/logger.js";
-import type { CallStore, FinalOutcome } from "./call-store.js";
-import type { Lane, RuntimeKeys } from "./keys.js";
-import type { CallJob, RuntimeQueues } from "./queues.js";
+import type { Db } from "../../db/prisma.js";
+import type { Logger } from "../../shared/logger.js";
+import type { CallStore, FinalOutcome } from "../call-store.js";
+import type { Lane, RuntimeKeys } from "../keys.js";
+import type { CallJob, RuntimeQueues } from "../queues.js";
 
 const PAGE = 1000;
 const PENDING_STATES = ["wait", "prioritized", "delayed"] as const;

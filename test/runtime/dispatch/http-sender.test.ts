@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BODY_PREVIEW_BYTES, createHttpSender, type OutboundRequest } from "../../src/runtime/http-sender.js";
+import { BODY_PREVIEW_BYTES, createHttpSender, type OutboundRequest } from "../../../src/runtime/dispatch/http-sender.js";
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
