@@ -15,7 +15,7 @@ const urlPattern = z
   .meta({
     description:
       "Absolute http(s) URL. `*` in the path matches any run of characters (including `/`); " +
-      "no wildcard in scheme, host or port; no query or fragment.",
+      "no wildcard in scheme, host or port; no query or fragment; at most 2,048 characters.",
     example: "https://api.example.org/data/2.5/*",
   });
 

@@ -8,6 +8,7 @@ describe("urlPatternViolation", () => {
     "https://api.example.org:8443/*/items/*",
     "HTTPS://API.EXAMPLE.ORG/x",
     "https://127.0.0.1:9000/",
+    "https://api.example.org/".padEnd(2048, "x"),
   ])("accepts %s", (pattern) => {
     expect(urlPatternViolation(pattern)).toBeUndefined();
   });
@@ -34,6 +35,7 @@ describe("urlPatternViolation", () => {
     "https:///x",
     "https://exa mple.org/",
     "",
+    "https://api.example.org/".padEnd(2049, "x"),
   ])("rejects %j with 104", (pattern) => {
     expect(urlPatternViolation(pattern)).toBe("CONFIG_MALFORMED_URL_PATTERN");
   });

@@ -65,6 +65,12 @@ describe("create validation (CONTRACT §4): every rule, every violation listed, 
     await expectRejected({ ...VALID, urlPattern }, [rule("CONFIG_MALFORMED_URL_PATTERN")]);
   });
 
+  it("104 for a url pattern of 2,049 characters (CONTRACT §11)", async () => {
+    const urlPattern = "https://api.example.org/".padEnd(2049, "*a");
+    expect(urlPattern).toHaveLength(2049);
+    await expectRejected({ ...VALID, urlPattern }, [rule("CONFIG_MALFORMED_URL_PATTERN")]);
+  });
+
   it.each(["http*://api.example.org/x", "https://*.example.org/x", "https://api.example.org:*/x"])(
     "105 for the wildcard in %j",
     async (urlPattern) => {
@@ -85,6 +91,13 @@ describe("create validation (CONTRACT §4): every rule, every violation listed, 
     expect(list.status).toBe(200);
     expect(list.body).toEqual({ results: [] });
     expect(await ctx.app.db.throttlingConfig.count()).toBe(0);
+  });
+
+  it("accepts a url pattern of exactly 2,048 characters", async () => {
+    const urlPattern = "https://api.example.org/".padEnd(2048, "*a");
+    const res = await create({ ...VALID, urlPattern });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    await ctx.app.request().delete(`/authoring/throttlingConfigs/${res.body.uid}`).set(ctx.tenant.headers()).expect(200);
   });
 
   it("accepts the bounds 200 and 5000, matches methods case-insensitively, stores them upper-case and de-duplicated", async () => {

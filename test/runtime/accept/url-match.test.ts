@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileMatcher } from "../../../src/runtime/accept/url-match.js";
+import { compileMatcher, wildcardMatcher } from "../../../src/runtime/accept/url-match.js";
 
 const ALL = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
@@ -89,5 +89,62 @@ describe("compileMatcher", () => {
 
   it("throws on an unparsable pattern", () => {
     expect(() => compileMatcher("not a url", ["GET"])).toThrow(TypeError);
+  });
+});
+
+describe("wildcardMatcher: the path rule on its own", () => {
+  it.each([
+    ["", "", true],
+    ["*", "", true],
+    ["*", "anything/at/all", true],
+    ["a*", "a", true],
+    ["*a", "ba", true],
+    ["*a", "ab", false],
+    ["a*a", "a", false],
+    ["a*a", "aa", true],
+    ["ab*ab", "abab", true],
+    ["ab*ab", "aba", false],
+    ["*aab*", "aaab", true],
+    ["*abcabd*", "abcabcabd", true],
+    ["*abcabd*", "abcabcab", false],
+    ["a*b*c*d", "a-c-b-d", false],
+    ["a*b*c*d", "a-b-b-c-d", true],
+    ["*x*x*x*", "xx", false],
+    ["***", "", true],
+  ])("%j against %j → %s", (pattern, text, expected) => {
+    expect(wildcardMatcher(pattern)(text)).toBe(expected);
+  });
+});
+
+describe("matching time is linear in the pattern and the path (CONTRACT §11)", () => {
+  const elapsedMs = (work: () => void): number => {
+    const start = performance.now();
+    work();
+    return performance.now() - start;
+  };
+
+  it("the pattern that froze the process for 54 s, against a 46-character path, is answered in under 10 ms", () => {
+    const matches = compileMatcher("http://127.0.0.1:3000/*a*a*a*a*a*a*a*a*a*b", ["GET", "POST"]);
+    const url = new URL(`http://127.0.0.1:3000/${"a".repeat(45)}`);
+    let result = true;
+    expect(elapsedMs(() => (result = matches("GET", url)))).toBeLessThan(10);
+    expect(result).toBe(false);
+  });
+
+  it("a 2,048-character pattern of stars and near-misses against an 8 KB path, in under 10 ms", () => {
+    const pattern = `https://a.com/${"*a".repeat(1015)}*b`;
+    expect(pattern.length).toBeLessThanOrEqual(2048);
+    const matches = compileMatcher(pattern, ["GET"]);
+    const miss = new URL(`https://a.com/${"a".repeat(8000)}`);
+    const hit = new URL(`https://a.com/${"a".repeat(8000)}b`);
+    expect(elapsedMs(() => expect(matches("GET", miss)).toBe(false))).toBeLessThan(10);
+    expect(elapsedMs(() => expect(matches("GET", hit)).toBe(true))).toBeLessThan(10);
+  });
+
+  it("a long literal with a self-overlapping prefix (the worst case for a naive search)", () => {
+    const literal = `${"a".repeat(1000)}b`;
+    const matches = wildcardMatcher(`*${literal}*`);
+    expect(elapsedMs(() => expect(matches("a".repeat(8000))).toBe(false))).toBeLessThan(10);
+    expect(matches(`${"a".repeat(5000)}b`)).toBe(true);
   });
 });
