@@ -41,8 +41,8 @@ const cpuCell = (run: BacklogRun) =>
 type Scenario = (typeof SCENARIOS)[number];
 
 log("building, migrating the bench database, starting the API");
-const bench = await startBench({ profileDir });
 const sink = await startSink();
+const bench = await startBench({ sinkUrl: sink.url, profileDir });
 
 const scenarios: Record<Scenario, () => Promise<Table[]>> = {
   async precision() {

@@ -7,7 +7,9 @@ import { createPrisma } from "./db/prisma.js";
 import { createHttpApp } from "./http/app.js";
 import { CallStore } from "./runtime/call-store.js";
 import { CallService } from "./runtime/accept/call.service.js";
+import { EgressPolicy } from "./egress/policy.js";
 import { CallDispatcher } from "./runtime/dispatch/dispatcher.js";
+import { LaneWorkers } from "./runtime/dispatch/lane-workers.js";
 import { createHttpSender } from "./runtime/dispatch/http-sender.js";
 import { runtimeKeys } from "./runtime/keys.js";
 import { Pacer } from "./runtime/dispatch/pacer.js";
@@ -16,6 +18,7 @@ import { RuntimeStatusReader } from "./runtime/runtime-status.js";
 import { RuntimeWorker } from "./runtime/dispatch/runtime-worker.js";
 import { runtimeSettings } from "./runtime/settings.js";
 import { RuntimeStats } from "./runtime/stats.js";
+import { UnthrottledLanes } from "./runtime/unthrottled-lanes.js";
 import { Sweeper } from "./runtime/dispatch/sweeper.js";
 import type { Logger } from "./shared/logger.js";
 import { ThrottlingConfigService } from "./throttling/throttling-config.service.js";
@@ -28,6 +31,9 @@ export interface Sluice {
   /** The port the API listens on (useful with PORT=0). */
   readonly port: number;
 }
+
+/** An unthrottled lane is kept in view this long past the retention, so the sweeper can expire its last calls. */
+const LANE_LIVE_MARGIN_MS = 10 * 60_000;
 
 /** The one place where clients are created and wired into the features. */
 export function createSluice(env: Env, logger: Logger): Sluice {
@@ -44,14 +50,16 @@ export function createSluice(env: Env, logger: Logger): Sluice {
   const pacer = new Pacer(redis, keys);
   const records = new CallStore(redis, keys, settings.retentionMs + settings.drainMs);
   const stats = new RuntimeStats(redis, keys);
+  const unthrottled = new UnthrottledLanes(redis, keys, settings.retentionMs + LANE_LIVE_MARGIN_MS);
+  const egress = new EgressPolicy({ allow: env.EGRESS_ALLOW, deny: env.EGRESS_DENY, viaProxy: env.OUTBOUND_PROXY_URL !== undefined });
   const throttlingConfigs = new ThrottlingConfigService(db, {
     redis,
     redisPrefix: env.REDIS_PREFIX,
     drainMs: settings.drainMs,
     publishRate: (id, rate) => pacer.setRate(id, rate),
   });
-  const calls = new CallService(db, redis, keys, queues, records, settings);
-  const runtimeStatus = new RuntimeStatusReader({ db, redis, queues, stats, logger });
+  const calls = new CallService({ db, redis, keys, queues, records, unthrottled, egress, settings });
+  const runtimeStatus = new RuntimeStatusReader({ db, redis, queues, stats, unthrottled, logger });
   const app = createHttpApp({
     db,
     redis,
@@ -61,7 +69,9 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     calls,
     runtimeStatus,
     queues,
+    unthrottled,
     adminToken: env.ADMIN_TOKEN,
+    metricsToken: env.METRICS_TOKEN,
   });
 
   const runtimeWorker = env.SERVICES.includes("worker") ? createWorker() : undefined;
@@ -69,25 +79,27 @@ export function createSluice(env: Env, logger: Logger): Sluice {
   let stopping = false;
 
   function createWorker(): { worker: RuntimeWorker; close(): Promise<void> } {
-    const sender = createHttpSender();
-    const sweeper = new Sweeper({ db, redis, keys, queues, records, logger, retentionMs: settings.retentionMs });
+    const sender = createHttpSender({ egress, ...(env.OUTBOUND_PROXY_URL ? { proxyUrl: env.OUTBOUND_PROXY_URL } : {}) });
+    const sweeper = new Sweeper({ db, redis, keys, queues, records, unthrottled, logger, retentionMs: settings.retentionMs });
     const dispatcher: CallDispatcher = new CallDispatcher({
       records,
       pacer,
       sender,
       stats,
+      keys,
       logger,
       retentionMs: settings.retentionMs,
       drained: (lane): boolean => worker.drained(lane),
     });
+    const workers = new LaneWorkers({ redisUrl: env.REDIS_URL, keys, settings, dispatcher, logger });
     const worker: RuntimeWorker = new RuntimeWorker({
       db,
       redis,
-      redisUrl: env.REDIS_URL,
       redisPrefix: env.REDIS_PREFIX,
       keys,
-      pacer,
-      dispatcher,
+      queues,
+      unthrottled,
+      workers,
       sweeper,
       settings,
       logger,

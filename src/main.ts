@@ -31,6 +31,16 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
+// A bug that escaped every handler: say so in the logs (through the serializer that keeps secrets out), then exit
+// non-zero so the supervisor restarts the process; its calls return to their queues when their locks lapse.
+process.on("unhandledRejection", (reason) => {
+  logger.fatal({ err: reason }, "unhandled promise rejection");
+  process.exit(1);
+});
+process.on("uncaughtException", (error) => {
+  logger.fatal({ err: error }, "uncaught exception");
+  process.exit(1);
+});
 
 try {
   await sluice.start();

@@ -6,6 +6,7 @@ import { Agent, request } from "undici";
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "../../src/config/defaults.js";
 import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
 import { TenancyService } from "../../src/tenancy/tenancy.service.js";
+import { egressAllowFor } from "../../test/support/egress-allow.js";
 import { runtimeCommand } from "../../test/infra/dockerfile.js";
 import { freePort, REPO_ROOT, startSluiceProcess, type SluiceProcess } from "../../test/process/sluice-process.js";
 
@@ -45,8 +46,12 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-/** Builds dist/, re-creates the bench database, migrates it and starts one SERVICES=api process. */
-export async function startBench(options: { profileDir?: string } = {}): Promise<Bench> {
+/**
+ * Builds dist/, re-creates the bench database, migrates it and starts one SERVICES=api process. Every process may
+ * send to `sinkUrl` (EGRESS_ALLOW for its address and port, nothing wider), as an operator would allow one target.
+ */
+export async function startBench(options: { sinkUrl: string; profileDir?: string }): Promise<Bench> {
+  const egress = egressAllowFor(options.sinkUrl);
   run("npm", ["run", "build", "--silent"]);
   await dropDatabase(DATABASE_URL);
   run("npm", ["run", "db:migrate", "--silent"], { DATABASE_URL });
@@ -54,7 +59,7 @@ export async function startBench(options: { profileDir?: string } = {}): Promise
   await redis.flushdb();
 
   const port = await freePort();
-  const api = await startService({ SERVICES: "api", PORT: String(port), HOST: "127.0.0.1" }, "sluice started", options.profileDir);
+  const api = await startService({ ...egress, SERVICES: "api", PORT: String(port), HOST: "127.0.0.1" }, "sluice started", options.profileDir);
   const apiUrl = `http://127.0.0.1:${port}`;
   const db: PrismaClient = createPrisma(DATABASE_URL, 2);
   const tenancy = new TenancyService(db);
@@ -84,7 +89,7 @@ export async function startBench(options: { profileDir?: string } = {}): Promise
     },
     async startWorkers(count, profileDir) {
       return Promise.all(
-        Array.from({ length: count }, () => startService({ SERVICES: "worker" }, "runtime worker started", profileDir)),
+        Array.from({ length: count }, () => startService({ ...egress, SERVICES: "worker" }, "runtime worker started", profileDir)),
       );
     },
     async call(method, path, tenant, body) {

@@ -1,7 +1,23 @@
 import { z } from "zod";
-import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "./defaults.js";
+import { parseRules } from "../egress/rules.js";
+import { DEFAULT_DATABASE_URL, DEFAULT_MAX_QUEUED_BYTES_PER_ORG, DEFAULT_MAX_QUEUED_PER_ORG, DEFAULT_REDIS_URL } from "./defaults.js";
 
 const SERVICE_NAMES = ["api", "worker"] as const;
+
+/** A comma-separated EGRESS_ALLOW/EGRESS_DENY list (see src/egress/rules.ts), refused whole if an entry is invalid. */
+const egressRules = z
+  .string()
+  .default("")
+  .transform((value, ctx) => {
+    const { rules, invalid } = parseRules(value);
+    if (invalid.length) {
+      ctx.addIssue({
+        code: "custom",
+        message: `invalid entries ${invalid.map((e) => JSON.stringify(e)).join(", ")}: expected <ip or CIDR>[:<port>[-<port>]], IPv6 with a port in brackets ([::1]:8080)`,
+      });
+    }
+    return rules;
+  });
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** Every environment variable Sluice reads. The README's configuration table mirrors this schema. */
@@ -26,13 +42,23 @@ export const envSchema = z.object({
   /** How long in-flight requests may take to finish after SIGTERM before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   /** Queued calls an org may have at once; past it the call API answers 429. */
-  RUNTIME_MAX_QUEUED_PER_ORG: z.coerce.number().int().min(1).default(1_000_000),
+  RUNTIME_MAX_QUEUED_PER_ORG: z.coerce.number().int().min(1).default(DEFAULT_MAX_QUEUED_PER_ORG),
+  /** Bytes of queued calls (method, URL, headers, body) an org may have at once; past it the call API answers 429. */
+  RUNTIME_MAX_QUEUED_BYTES_PER_ORG: z.coerce.number().int().min(1024).default(DEFAULT_MAX_QUEUED_BYTES_PER_ORG),
   /** Calls one worker process handles at once per queue (sending, or waiting for their slot). */
   RUNTIME_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(1000),
   /** How long a worker's claim on a call lasts without renewal: a crashed worker's calls return to the queue after it. */
   RUNTIME_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Enables Bull Board at /admin/queues (Authorization: Bearer <ADMIN_TOKEN>). Unset: disabled. */
   ADMIN_TOKEN: z.string().min(16).optional(),
+  /** When set, /metrics requires Authorization: Bearer <METRICS_TOKEN>. */
+  METRICS_TOKEN: z.string().min(16).optional(),
+  /** Addresses outbound calls may reach although the default deny list covers them (CONTRACT §9). */
+  EGRESS_ALLOW: egressRules,
+  /** Addresses added to the default deny list. */
+  EGRESS_DENY: egressRules,
+  /** Send every outbound request through this HTTP(S) proxy; the egress policy then applies to the proxy only. */
+  OUTBOUND_PROXY_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Test-only (NODE_ENV=test): shorten the fixed 6 h queue retention and 24 h drain. Ignored otherwise. */
   SLUICE_TEST_RETENTION_MS: z.coerce.number().int().min(100).optional(),
   SLUICE_TEST_DRAIN_MS: z.coerce.number().int().min(100).optional(),

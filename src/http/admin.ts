@@ -4,10 +4,11 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
 import express, { type Express, type Request, type RequestHandler, type Response } from "express";
 import type { Db } from "../db/prisma.js";
-import { UNTHROTTLED, type Lane } from "../runtime/keys.js";
+import { throttledLane, type Lane } from "../runtime/keys.js";
 import type { RuntimeQueues } from "../runtime/queues.js";
+import type { UnthrottledLanes } from "../runtime/unthrottled-lanes.js";
 import { ApiError } from "../shared/errors/api-error.js";
-import { hashToken, tokenMatches } from "../tenancy/token.js";
+import { bearerToken, sameSecret } from "./bearer.js";
 
 export const ADMIN_BASE_PATH = "/admin/queues";
 const COOKIE_NAME = "sluice_admin";
@@ -22,7 +23,7 @@ const TOKEN_PARAM = "token";
  * The board is read-only: removing or retrying a job by hand would bypass the call records and the org's
  * capacity counter.
  */
-export function adminApp(deps: { token: string; db: Db; queues: RuntimeQueues }): Express {
+export function adminApp(deps: { token: string; db: Db; queues: RuntimeQueues; unthrottled: UnthrottledLanes }): Express {
   const board = new ExpressAdapter().setBasePath(ADMIN_BASE_PATH);
   const { replaceQueues } = createBullBoard({ queues: [], serverAdapter: board });
   const boardApp = board.getRouter() as Express;
@@ -30,17 +31,18 @@ export function adminApp(deps: { token: string; db: Db; queues: RuntimeQueues })
   // Runtime versions come and go: the board's JSON API (which the UI polls) sees the lanes of this moment.
   const refreshQueues: RequestHandler = async (req, _res, next) => {
     if (!req.path.startsWith("/api/")) return next();
-    const versions = await deps.db.runtimeVersion.findMany({
-      select: { id: true, orgId: true, version: true, status: true },
-      orderBy: [{ orgId: "asc" }, { version: "asc" }],
-    });
+    const [unthrottled, versions] = await Promise.all([
+      deps.unthrottled.live(),
+      deps.db.runtimeVersion.findMany({
+        select: { id: true, orgId: true, version: true, status: true },
+        orderBy: [{ orgId: "asc" }, { version: "asc" }],
+      }),
+    ]);
     const adapter = (lane: Lane, description: string) =>
       new BullMQAdapter(deps.queues.get(lane), { readOnlyMode: true, description });
     replaceQueues([
-      adapter(UNTHROTTLED, "calls that match no deployed throttling config"),
-      ...versions.map((v) =>
-        adapter({ kind: "throttled", runtimeVersionId: v.id }, `org ${v.orgId}, runtime version ${v.version} (${v.status})`),
-      ),
+      ...unthrottled.map(({ lane }) => adapter(lane, `org ${lane.orgId}: calls that match no deployed throttling config`)),
+      ...versions.map((v) => adapter(throttledLane(v.id), `org ${v.orgId}, runtime version ${v.version} (${v.status})`)),
     ]);
     next();
   };
@@ -62,7 +64,7 @@ function adminGuard(token: string): RequestHandler {
       // Built from the mounted path, not originalUrl: `//admin/queues` would redirect to another host.
       return res.redirect(303, withoutTokenParam(req.baseUrl + req.url));
     }
-    const bearer = /^Bearer (.+)$/i.exec(req.get("authorization") ?? "")?.[1];
+    const bearer = bearerToken(req);
     const cookie = readCookie(req, COOKIE_NAME);
     const allowed = bearer !== undefined ? sameSecret(bearer, token) : cookie !== undefined && sameSecret(cookie, cookieValue);
     next(allowed ? undefined : unauthorized());
@@ -73,10 +75,6 @@ const unauthorized = () =>
   new ApiError("UNAUTHORIZED", {
     message: `admin: send Authorization: Bearer <ADMIN_TOKEN> (in a browser, open ${ADMIN_BASE_PATH}?${TOKEN_PARAM}=<ADMIN_TOKEN> once)`,
   });
-
-/** Constant-time comparison; hashing first makes both sides the same length whatever was sent. */
-/** Constant-time comparison, as for API tokens. */
-const sameSecret = (given: string, expected: string): boolean => tokenMatches(given, hashToken(expected));
 
 function setSessionCookie(req: Request, res: Response, value: string): void {
   res.cookie(COOKIE_NAME, value, {

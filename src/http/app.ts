@@ -6,7 +6,8 @@ import { callRouter, RUNTIME_BASE_PATH } from "../runtime/accept/call.routes.js"
 import type { CallService } from "../runtime/accept/call.service.js";
 import type { RuntimeQueues } from "../runtime/queues.js";
 import type { RuntimeStatusReader } from "../runtime/runtime-status.js";
-import type { Logger } from "../shared/logger.js";
+import type { UnthrottledLanes } from "../runtime/unthrottled-lanes.js";
+import { errorSerializer, type Logger } from "../shared/logger.js";
 import { throttlingConfigRouter, AUTHORING_BASE_PATHS } from "../throttling/throttling-config.routes.js";
 import type { ThrottlingConfigService } from "../throttling/throttling-config.service.js";
 import { adminApp, withoutTokenParam } from "./admin.js";
@@ -27,8 +28,11 @@ export interface HttpDeps {
   calls: CallService;
   runtimeStatus: RuntimeStatusReader;
   queues: RuntimeQueues;
+  unthrottled: UnthrottledLanes;
   /** Enables Bull Board at /admin/queues. */
   adminToken: string | undefined;
+  /** When set, /metrics requires it as a Bearer token. */
+  metricsToken: string | undefined;
 }
 
 /** The Express app: cross-cutting middleware, feature routers, then the one error middleware. */
@@ -36,7 +40,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", true);
-  const metrics = createMetrics({ readRuntime: () => deps.runtimeStatus.allLanes(), logger: deps.logger });
+  const metrics = createMetrics({ readRuntime: () => deps.runtimeStatus.allLanes(), logger: deps.logger, token: deps.metricsToken });
   app.use(collapseSlashes, requestId, metrics.httpLatency);
   app.use(
     pinoHttp({
@@ -47,13 +51,14 @@ export function createHttpApp(deps: HttpDeps): Express {
       serializers: {
         req: (req: { method: string; url: string }) => ({ method: req.method, url: withoutTokenParam(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        err: errorSerializer,
       },
     }),
   );
   app.use(healthRouter(deps.db, deps.redis));
   app.use(docsRouter());
   app.use(metrics.router);
-  if (deps.adminToken) app.use(adminApp({ token: deps.adminToken, db: deps.db, queues: deps.queues }));
+  if (deps.adminToken) app.use(adminApp({ token: deps.adminToken, db: deps.db, queues: deps.queues, unthrottled: deps.unthrottled }));
   const throttling = throttlingConfigRouter(deps.db, deps.throttlingConfigs, deps.runtimeStatus);
   for (const base of AUTHORING_BASE_PATHS) app.use(base, throttling);
   app.use(RUNTIME_BASE_PATH, callRouter(deps.db, deps.calls));

@@ -2,9 +2,13 @@ import { Router, type Request, type RequestHandler } from "express";
 import { collectDefaultMetrics, Histogram, Registry, type Metric } from "prom-client";
 import type { LaneReading, LaneSnapshot } from "../runtime/runtime-status.js";
 import { LATENCY_BUCKETS_MS } from "../runtime/stats.js";
+import { ApiError } from "../shared/errors/api-error.js";
 import type { Logger } from "../shared/logger.js";
+import { bearerToken, sameSecret } from "./bearer.js";
 
 export const METRICS_PATH = "/metrics";
+/** What a scrape without the right METRICS_TOKEN is told. */
+export const METRICS_UNAUTHORIZED = "metrics: send Authorization: Bearer <METRICS_TOKEN>";
 
 type Labels = Record<string, string>;
 interface Sample {
@@ -29,7 +33,12 @@ export interface AppMetrics {
  * metrics, and the runtime's queues and counters. The runtime counters live in Redis and are read at scrape time,
  * so every API replica reports the same totals, summed over all worker processes.
  */
-export function createMetrics(deps: { readRuntime: () => Promise<LaneReading[]>; logger: Logger }): AppMetrics {
+export function createMetrics(deps: {
+  readRuntime: () => Promise<LaneReading[]>;
+  logger: Logger;
+  /** METRICS_TOKEN: when set, a scrape must send `Authorization: Bearer <token>`. */
+  token: string | undefined;
+}): AppMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const httpDuration = new Histogram({
@@ -55,7 +64,11 @@ export function createMetrics(deps: { readRuntime: () => Promise<LaneReading[]>;
   for (const family of runtimeFamilies(scrape)) registry.registerMetric(family);
 
   const router = Router();
-  router.get(METRICS_PATH, async (_req, res) => {
+  router.get(METRICS_PATH, async (req, res) => {
+    const given = bearerToken(req);
+    if (deps.token && (given === undefined || !sameSecret(given, deps.token))) {
+      throw new ApiError("UNAUTHORIZED", { message: METRICS_UNAUTHORIZED });
+    }
     res.type(registry.contentType).send(await registry.metrics());
   });
 
@@ -119,10 +132,10 @@ function scrapedFamily(
   return metric as unknown as Metric;
 }
 
+/** A runtime version's lane by its id, org and number; an org's unthrottled lane as `unthrottled` with its org. */
 function laneLabels({ lane, version }: LaneReading): Labels {
-  return lane.kind === "unthrottled" || !version
-    ? { runtime_version: "unthrottled", org_id: "", version: "" }
-    : { runtime_version: version.id, org_id: version.orgId, version: String(version.version) };
+  if (lane.kind === "unthrottled") return { runtime_version: "unthrottled", org_id: lane.orgId, version: "" };
+  return { runtime_version: lane.runtimeVersionId, org_id: version?.orgId ?? "", version: version ? String(version.version) : "" };
 }
 
 function latencySamples(reading: LaneReading): Sample[] {

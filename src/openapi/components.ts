@@ -27,11 +27,18 @@ export const SECURITY_SCHEMES = {
     name: "sluice_admin",
     description: "The session cookie `/admin/queues?token=<ADMIN_TOKEN>` sets (an HMAC of the token, not the token).",
   },
+  metricsToken: {
+    type: "http",
+    scheme: "bearer",
+    description: "`Authorization: Bearer <METRICS_TOKEN>`, required by /metrics when the service sets `METRICS_TOKEN`.",
+  },
 } as const;
 
 /** Both schemes together (a credential is a token plus its client id). */
 export const CREDENTIAL_SECURITY = [{ bearerAuth: [], apiKey: [] }];
 export const ADMIN_SECURITY: Record<string, string[]>[] = [{ adminToken: [] }, { adminSession: [] }];
+/** Open, unless METRICS_TOKEN is set. */
+export const METRICS_SECURITY: Record<string, string[]>[] = [{}, { metricsToken: [] }];
 
 export const PARAMETERS = {
   Uid: {

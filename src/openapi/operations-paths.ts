@@ -1,6 +1,7 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { ADMIN_SECURITY, RESPONSE_HEADERS, RETRY_RESPONSE_HEADERS, parameterRef } from "./components.js";
+import { METRICS_UNAUTHORIZED } from "../http/metrics.js";
+import { ADMIN_SECURITY, METRICS_SECURITY, RESPONSE_HEADERS, RETRY_RESPONSE_HEADERS, parameterRef } from "./components.js";
 import { errorResponse, example, jsonResponse, knownError } from "./responses.js";
 
 export const OPERATIONS_TAG = "Operations";
@@ -23,8 +24,9 @@ const openApiJson = z.object({ openapi: z.literal("3.1.0") }).loose().meta({ des
 /** Prometheus' text exposition format, as prom-client renders it. */
 const prometheusText: ResponseConfig = {
   description:
-    "The metrics in Prometheus' text format (`text/plain; version=0.0.4`): per runtime version, queue depth, oldest " +
-    "queued age and sent, retried, expired and dropped counts; dispatch latency; API latency by route and status.",
+    "The metrics in Prometheus' text format (`text/plain; version=0.0.4`): per runtime version and per organization's " +
+    "unthrottled queue, queue depth, oldest queued age and sent, retried, expired and dropped counts; dispatch latency; " +
+    "API latency by route and status.",
   headers: RESPONSE_HEADERS,
   content: { "text/plain": { schema: z.string() } },
 };
@@ -69,7 +71,21 @@ export function registerOperationsPaths(registry: OpenAPIRegistry): void {
         RETRY_RESPONSE_HEADERS,
       ),
     }),
-    rootGet("/metrics", "metrics", "Prometheus metrics", { 200: prometheusText }),
+    rootGet(
+      "/metrics",
+      "metrics",
+      "Prometheus metrics",
+      {
+        200: prometheusText,
+        401: errorResponse(401, [knownError("UNAUTHORIZED", { method: "GET", path: "/metrics" }, { message: METRICS_UNAUTHORIZED })], {
+          headline: "`METRICS_TOKEN` is set and the request did not carry it.",
+        }),
+      },
+      {
+        description: "Open by default; when the service sets `METRICS_TOKEN`, send `Authorization: Bearer <METRICS_TOKEN>`.",
+        security: METRICS_SECURITY,
+      },
+    ),
     rootGet(
       "/admin/queues",
       "adminQueues",

@@ -1,6 +1,8 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from "@asteasolutions/zod-to-openapi";
 import type { z } from "zod";
-import { BATCH_BODY_LIMIT, invalidIdempotencyKey, malformedCallJson, rejectedCallBody } from "../runtime/accept/call-errors.js";
+import { DEFAULT_MAX_QUEUED_BYTES_PER_ORG, DEFAULT_MAX_QUEUED_PER_ORG } from "../config/defaults.js";
+import { EgressPolicy } from "../egress/policy.js";
+import { BATCH_BODY_LIMIT, invalidIdempotencyKey, malformedCallJson, queueFull, rejectedCallBody, rejectedCalls } from "../runtime/accept/call-errors.js";
 import { RUNTIME_BASE_PATH } from "../runtime/accept/call.routes.js";
 import { acceptedCall, batchRequest, batchResponse, callRecord, callRequest, MAX_BATCH } from "../runtime/accept/call.schema.js";
 import { tooLargeMessage } from "../http/middleware/json-body.js";
@@ -41,6 +43,15 @@ const invalidHeader = (request: ExampleRequest): ErrorCase => ({
   error: invalidIdempotencyKey(),
 });
 
+/** CONTRACT §9: what the default egress policy answers a call to the cloud metadata address. */
+const METADATA_URL = "http://169.254.169.254/latest/meta-data/";
+const egressDenied = (request: ExampleRequest, path: string): ErrorCase => ({
+  key: "EGRESS_DENIED",
+  summary: "The URL's host is an IP address (or localhost) the egress policy denies",
+  request,
+  error: rejectedCalls([{ path, message: new EgressPolicy().refusal(new URL(METADATA_URL))! }]),
+});
+
 const malformedJson = (request: ExampleRequest): ErrorCase => ({
   key: "MALFORMED_JSON",
   summary: "The body is not JSON",
@@ -71,18 +82,29 @@ function submissionErrors(request: ExampleRequest, invalid: ErrorCase[], tooLarg
     ]),
     413: errorResponse(413, tooLarge, { headline: "The request, or a call's body, is too large." }),
     415: errorResponse(415, [knownError("UNSUPPORTED_MEDIA_TYPE", request)]),
-    429: errorResponse(429, [knownError("QUEUE_FULL", request)], {
-      headline:
-        "The organization's queued calls would exceed its bound: nothing was queued. Retry after `Retry-After` seconds.",
-    }),
+    429: errorResponse(
+      429,
+      [
+        { key: "QUEUE_FULL_CALLS", request, error: queueFull({ setting: "RUNTIME_MAX_QUEUED_PER_ORG", max: DEFAULT_MAX_QUEUED_PER_ORG, unit: "calls" }) },
+        { key: "QUEUE_FULL_BYTES", request, error: queueFull({ setting: "RUNTIME_MAX_QUEUED_BYTES_PER_ORG", max: DEFAULT_MAX_QUEUED_BYTES_PER_ORG, unit: "bytes" }) },
+      ],
+      {
+        headline:
+          "The organization's queued calls, or their bytes (method, URL, headers and body), would exceed its bound: " +
+          "nothing was queued. Retry after `Retry-After` seconds.",
+      },
+    ),
   };
 }
 
 const SENDING = `A worker sends each call: a throttled call at most \`maxThroughput\` sends in any 1-second window \
-(retries included), as close to it as a backlog allows. A 2xx answer is \`succeeded\`; 401, 403 and 404 are \`failed\`; \
-any other error is retried up to 3 times within \`timeoutMs\`. A 429 or 503 with \`Retry-After\`, \`RateLimit-Reset\`, \
-\`X-RateLimit-Reset\` or \`RateLimit\` pauses the whole queue without counting an attempt. A call not sent within 6 hours \
-becomes \`expired\`. Follow a call with \`GET ${RECORD_PATH}\`, or give a \`callbackUrl\` to receive its final record.`;
+(retries included), as close to it as a backlog allows. A 2xx answer is \`succeeded\`; 401, 403 and 404 are \`failed\`, \
+and so is a 3xx: redirects are never followed. Any other error is retried up to 3 times within \`timeoutMs\`. A 429 or \
+503 pauses the queue without counting an attempt: until \`Retry-After\`, \`RateLimit-Reset\`, \`X-RateLimit-Reset\` or \
+\`RateLimit\` says, or for 1 s doubling up to 60 s when none is given. A throttled queue pauses as a whole; unthrottled \
+calls pause per organization and origin. Every connection is checked against the egress policy: a host that resolves \
+to a denied address ends the call \`failed\` with \`egress_denied: <address>\`. A call not sent within 6 hours becomes \
+\`expired\`. Follow a call with \`GET ${RECORD_PATH}\`, or give a \`callbackUrl\` to receive its final record.`;
 
 const submitHeaders = [parameterRef("OrgId"), parameterRef("OptionalSandboxName"), parameterRef("IdempotencyKey"), parameterRef("RequestId")];
 
@@ -123,6 +145,17 @@ version's throttled queue (\`throttled: true\`); any other call joins the unthro
             url: "ftp://files.example.org/report",
             timeoutMs: 60_000,
           }),
+          rejectedBody("INVALID_HEADERS", "A header the sender sets, and a line break in a value", request, callRequest, {
+            method: "POST",
+            url: "https://api.example.org/data/2.5/items",
+            headers: { Host: "internal.example.org", "X-Trace": "abc\r\nX-Injected: 1" },
+          }),
+          rejectedBody("TOO_DEEP", "A body nested deeper than 64 levels", request, callRequest, {
+            method: "POST",
+            url: "https://api.example.org/data/2.5/items",
+            body: JSON.parse(`${"[".repeat(65)}${"]".repeat(65)}`) as unknown,
+          }),
+          egressDenied(request, "url"),
         ],
         [knownError("PAYLOAD_TOO_LARGE", request)],
       ),
@@ -161,6 +194,7 @@ not at all; \`calls\` answers in request order. The request may be up to 32 MB, 
           rejectedBody("INVALID_CALL_IN_BATCH", "An invalid call in the batch", request, batchRequest, {
             calls: [throttledCall, { ...unthrottledCall, url: "status.example.net/ping" }],
           }),
+          egressDenied(request, "calls.1.url"),
         ],
         [
           { ...knownError("PAYLOAD_TOO_LARGE", request, { message: tooLargeMessage(BATCH_BODY_LIMIT) }), key: "BATCH_TOO_LARGE" },

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { CallRecord, CallState } from "./accept/call.schema.js";
-import { laneId, type Lane, type RuntimeKeys } from "./keys.js";
+import type { Lane, RuntimeKeys } from "./keys.js";
 import { RECORD_TTL_MS } from "./settings.js";
 import { latencyField } from "./stats.js";
 
@@ -15,6 +15,8 @@ export interface NewCall {
   runtimeVersionId?: string;
   runtimeVersion?: number;
   acceptedAt: number;
+  /** What the call counts against its org's byte budget: method, URL, headers and body. */
+  bytes: number;
 }
 
 export interface FinalOutcome {
@@ -38,8 +40,9 @@ export class CallStore {
     /** How long a pending record may live: retention + drain, so it always outlives its call. */
     private readonly pendingTtlMs: number,
   ) {
-    redis.defineCommand("sluiceFinishCall", { numberOfKeys: 3, lua: FINISH });
+    redis.defineCommand("sluiceFinishCall", { lua: FINISH });
     redis.defineCommand("sluiceCreateCalls", { lua: CREATE });
+    redis.defineCommand("sluiceRequeueCall", { numberOfKeys: 1, lua: REQUEUE });
   }
 
   /**
@@ -57,6 +60,7 @@ export class CallStore {
         throttled: call.throttled ? "1" : "0",
         attempts: "0",
         acceptedAt: String(call.acceptedAt),
+        bytes: String(call.bytes),
         ...(call.throttlingConfigUid ? { throttlingConfigUid: call.throttlingConfigUid } : {}),
         ...(call.runtimeVersionId ? { runtimeVersionId: call.runtimeVersionId, runtimeVersion: String(call.runtimeVersion) } : {}),
       }).flat(),
@@ -74,30 +78,43 @@ export class CallStore {
     return fields["callId"] ? { orgId: fields["orgId"]!, record: toRecord(fields) } : undefined;
   }
 
-  /** A send answered by a pause signal: it does not count as an attempt after all. */
-  async uncountAttempt(callId: string): Promise<void> {
-    await this.redis.hincrby(this.keys.call(callId), "attempts", -1);
+  /** A send answered by a pause signal: it does not count as an attempt after all, and the call waits again. */
+  async requeue(callId: string): Promise<void> {
+    await (this.redis as RedisWithRequeue).sluiceRequeueCall(this.keys.call(callId));
+  }
+
+  /** How much of its `timeoutMs` budget a call has spent, kept while it waits outside a worker (see Pacer.begin). */
+  async saveSpent(callId: string, spentMs: number): Promise<void> {
+    await this.redis.hset(this.keys.call(callId), "spentMs", String(spentMs));
   }
 
   /**
-   * Writes the terminal state unless the record already has one, frees the org's queue slot and counts the
-   * outcome (and the last send's latency, if there was one) in the lane's stats, atomically: a call finished by
-   * both a worker and the sweeper is counted once. Returns false if it had ended already.
+   * Writes the terminal state unless the record already has one, frees the org's queue slot and bytes, and counts
+   * the outcome (and the last send's latency, if there was one) in the lane's stats, atomically: a call finished by
+   * both a worker and the sweeper is counted once. A success also ends the backoff of its lane's header-less
+   * 429/503s (`backoffKey`, CONTRACT §6). Returns false if it had ended already.
    */
-  async finish(callId: string, orgId: string, lane: Lane, outcome: FinalOutcome, lastSendMs?: number): Promise<boolean> {
+  async finish(
+    callId: string,
+    orgId: string,
+    lane: Lane,
+    outcome: FinalOutcome,
+    sent?: { lastSendMs: number; backoffKey: string },
+  ): Promise<boolean> {
     const fields: Fields = {
       completedAt: String(Date.now()),
       ...(outcome.response ? { response: JSON.stringify(outcome.response) } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
     };
+    const keys = [this.keys.call(callId), this.keys.orgQueued(orgId), this.keys.orgQueuedBytes(orgId), this.keys.stats(lane)];
+    if (sent) keys.push(sent.backoffKey);
     const done = await (this.redis as RedisWithFinish).sluiceFinishCall(
-      this.keys.call(callId),
-      this.keys.orgQueued(orgId),
-      this.keys.stats(laneId(lane)),
+      keys.length,
+      ...keys,
       RECORD_TTL_MS,
       outcome.state,
-      lastSendMs === undefined ? "" : latencyField(lastSendMs),
-      lastSendMs ?? 0,
+      sent ? latencyField(sent.lastSendMs) : "",
+      sent?.lastSendMs ?? 0,
       ...Object.entries(fields).flat(),
     );
     return done === 1;
@@ -114,21 +131,34 @@ end
 return #KEYS
 `;
 
+// KEYS: call record. Takes back the attempt a paused send counted, and marks the call queued unless it has ended.
+const REQUEUE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HINCRBY', KEYS[1], 'attempts', -1) < 0 then redis.call('HSET', KEYS[1], 'attempts', 0) end
+if redis.call('HGET', KEYS[1], 'state') == 'sending' then redis.call('HSET', KEYS[1], 'state', 'queued') end
+return 1
+`;
+
+type RedisWithRequeue = Redis & { sluiceRequeueCall(key: string): Promise<number> };
+
 type CreateCommand = { sluiceCreateCalls(...args: (string | number)[]): ReturnType<Redis["pipeline"]> };
 
-// KEYS: call record, org queued counter, lane stats. ARGV: ttlMs, final state, latency field or '', latency ms,
-// field, value, ...
+// KEYS: call record, org queued counter, org queued bytes, lane stats, [backoff of the call's pause]. ARGV: ttlMs,
+// final state, latency field or '', latency ms, field, value, ...
 const FINISH = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or state == 'succeeded' or state == 'failed' or state == 'expired' or state == 'dropped' then return 0 end
+local bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0')
 redis.call('HSET', KEYS[1], 'state', ARGV[2], unpack(ARGV, 5))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
 if ARGV[3] ~= '' then
-  redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
-  redis.call('HINCRBYFLOAT', KEYS[3], 'latency:sum', ARGV[4])
+  redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
+  redis.call('HINCRBYFLOAT', KEYS[4], 'latency:sum', ARGV[4])
 end
+if KEYS[5] and ARGV[2] == 'succeeded' then redis.call('DEL', KEYS[5]) end
 if redis.call('DECR', KEYS[2]) < 0 then redis.call('SET', KEYS[2], 0) end
+if redis.call('DECRBY', KEYS[3], bytes) < 0 then redis.call('SET', KEYS[3], 0) end
 return 1
 `;
 

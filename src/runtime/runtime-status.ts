@@ -2,9 +2,10 @@ import type { Redis } from "ioredis";
 import type { Db } from "../db/prisma.js";
 import type { Logger } from "../shared/logger.js";
 import type { RuntimeStatus } from "../throttling/throttling-config.schema.js";
-import { laneId, UNTHROTTLED, type Lane } from "./keys.js";
+import { throttledLane, type Lane } from "./keys.js";
 import type { RuntimeQueues } from "./queues.js";
 import type { LaneStats, RuntimeStats } from "./stats.js";
+import type { UnthrottledLanes } from "./unthrottled-lanes.js";
 
 /** What one lane holds at this moment: its queue and its counters (summed over every worker process). */
 export interface LaneSnapshot {
@@ -47,7 +48,14 @@ return redis.call('HGET', ARGV[1] .. id, 'timestamp')
  */
 export class RuntimeStatusReader {
   constructor(
-    private readonly deps: { db: Db; redis: Redis; queues: RuntimeQueues; stats: RuntimeStats; logger: Logger },
+    private readonly deps: {
+      db: Db;
+      redis: Redis;
+      queues: RuntimeQueues;
+      stats: RuntimeStats;
+      unthrottled: UnthrottledLanes;
+      logger: Logger;
+    },
   ) {
     deps.redis.defineCommand("sluiceOldestWaiting", { numberOfKeys: 1, lua: OLDEST_WAITING_TIMESTAMP });
   }
@@ -72,7 +80,7 @@ export class RuntimeStatusReader {
     const versions = [...latest.values()];
     let snapshots: LaneSnapshot[];
     try {
-      snapshots = await this.snapshots(versions.map(({ id }): Lane => ({ kind: "throttled", runtimeVersionId: id })));
+      snapshots = await this.snapshots(versions.map(({ id }) => throttledLane(id)));
     } catch (error) {
       this.deps.logger.warn({ err: error }, "runtime status left out: Redis could not be read");
       return blocks;
@@ -96,19 +104,24 @@ export class RuntimeStatusReader {
     return (await this.forConfigs([configUid])).get(configUid);
   }
 
-  /** Every lane of every org (the unthrottled one first) with its snapshot; rejects if Postgres or Redis cannot be read. */
+  /**
+   * Every lane of every org with its snapshot: the unthrottled lanes that may hold calls (by org), then the runtime
+   * versions. Rejects if Postgres or Redis cannot be read.
+   */
   async allLanes(): Promise<LaneReading[]> {
-    const versions = await this.deps.db.runtimeVersion.findMany({
-      select: { id: true, orgId: true, version: true },
-      orderBy: [{ orgId: "asc" }, { version: "asc" }],
-    });
-    const lanes: Lane[] = [UNTHROTTLED, ...versions.map(({ id }): Lane => ({ kind: "throttled", runtimeVersionId: id }))];
-    const snapshots = await this.snapshots(lanes);
-    return lanes.map((lane, i) => ({
-      lane,
-      ...(i > 0 ? { version: versions[i - 1]! } : {}),
-      snapshot: snapshots[i]!,
-    }));
+    const [unthrottled, versions] = await Promise.all([
+      withDeadline(this.deps.unthrottled.live(), REDIS_READ_DEADLINE_MS),
+      this.deps.db.runtimeVersion.findMany({
+        select: { id: true, orgId: true, version: true },
+        orderBy: [{ orgId: "asc" }, { version: "asc" }],
+      }),
+    ]);
+    const readings: Omit<LaneReading, "snapshot">[] = [
+      ...unthrottled.map(({ lane }) => ({ lane })).sort((a, b) => a.lane.orgId.localeCompare(b.lane.orgId)),
+      ...versions.map((version) => ({ lane: throttledLane(version.id), version })),
+    ];
+    const snapshots = await this.snapshots(readings.map(({ lane }) => lane));
+    return readings.map((reading, i) => ({ ...reading, snapshot: snapshots[i]! }));
   }
 
   private snapshots(lanes: Lane[]): Promise<LaneSnapshot[]> {
@@ -120,7 +133,7 @@ export class RuntimeStatusReader {
     const [counts, oldest, stats] = await Promise.all([
       queue.getJobCounts(...QUEUED_TYPES),
       (this.deps.redis as RedisWithOldest).sluiceOldestWaiting(queue.toKey("wait"), queue.toKey("")),
-      this.deps.stats.read(laneId(lane)),
+      this.deps.stats.read(lane),
     ]);
     return {
       queued: QUEUED_TYPES.reduce((sum, type) => sum + (counts[type] ?? 0), 0),

@@ -12,6 +12,7 @@ export interface RuntimeSettings {
   retentionMs: number;
   drainMs: number;
   maxQueuedPerOrg: number;
+  maxQueuedBytesPerOrg: number;
   concurrency: number;
   lockMs: number;
 }
@@ -22,6 +23,7 @@ export function runtimeSettings(env: Env): RuntimeSettings {
     retentionMs: (test && env.SLUICE_TEST_RETENTION_MS) || RETENTION_MS,
     drainMs: (test && env.SLUICE_TEST_DRAIN_MS) || DRAIN_MS,
     maxQueuedPerOrg: env.RUNTIME_MAX_QUEUED_PER_ORG,
+    maxQueuedBytesPerOrg: env.RUNTIME_MAX_QUEUED_BYTES_PER_ORG,
     concurrency: env.RUNTIME_CONCURRENCY,
     lockMs: env.RUNTIME_LOCK_MS,
   };

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { laneId, type Lane, type RuntimeKeys } from "./keys.js";
+import type { Lane, RuntimeKeys } from "./keys.js";
 
 /** Upper bounds (ms) of the send-latency histogram buckets. */
 export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000] as const;
@@ -37,14 +37,14 @@ export class RuntimeStats {
    * CallStore.finish; the send itself was counted when it began, see Pacer.begin).
    */
   async latency(lane: Lane, latencyMs: number): Promise<void> {
-    const stats = this.keys.stats(laneId(lane));
+    const stats = this.keys.stats(lane);
     await this.redis.multi().hincrby(stats, latencyField(latencyMs), 1).hincrbyfloat(stats, "latency:sum", latencyMs).exec();
   }
 
-  async read(id: string): Promise<LaneStats> {
+  async read(lane: Lane): Promise<LaneStats> {
     const nowSecond = Math.floor(Date.now() / 1000);
-    const seconds = Array.from({ length: 60 }, (_, i) => this.keys.sentInSecond(id, nowSecond - i));
-    const [hash, perSecond] = await Promise.all([this.redis.hgetall(this.keys.stats(id)), this.redis.mget(seconds)]);
+    const seconds = Array.from({ length: 60 }, (_, i) => this.keys.sentInSecond(lane, nowSecond - i));
+    const [hash, perSecond] = await Promise.all([this.redis.hgetall(this.keys.stats(lane)), this.redis.mget(seconds)]);
     const n = (field: string) => Number(hash[field] ?? 0);
     let cumulative = 0;
     const buckets: Record<string, number> = {};

@@ -1,9 +1,8 @@
 import type { RequestHandler } from "express";
 import type { Db } from "../db/prisma.js";
+import { bearerToken } from "../http/bearer.js";
 import { ApiError } from "../shared/errors/api-error.js";
 import { tokenMatches } from "./token.js";
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
  * CONTRACT §2: a valid, unrevoked credential (Bearer token + x-api-key client id) or 401;
@@ -11,7 +10,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  */
 export function authenticate(db: Db): RequestHandler {
   return async (req, res, next) => {
-    const token = BEARER.exec(req.get("authorization") ?? "")?.[1];
+    const token = bearerToken(req);
     const clientId = req.get("x-api-key");
     if (!token || !clientId) throw new ApiError("UNAUTHORIZED");
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { withoutTokenParam } from "../../src/http/admin.js";
+import { laneId, unthrottledLane } from "../../src/runtime/keys.js";
 import { expectEnvelope } from "../support/envelope.js";
 import { useTestApp } from "../support/test-app.js";
 
@@ -39,20 +40,25 @@ describe("with ADMIN_TOKEN", () => {
     expect(res.headers).not.toHaveProperty("x-powered-by");
   });
 
-  it("lists the current lanes' queues, read-only, including a runtime version deployed after startup", async () => {
+  it("lists the current lanes' queues, read-only: a runtime version deployed after startup, and each org's unthrottled queue once it has calls", async () => {
     const headers = ctx.tenant.headers();
     const created = await ctx.app.request().post("/authoring/throttlingConfigs").set(headers)
       .send({ urlPattern: "https://api.example.org/*", methods: ["GET"], maxThroughput: 300 });
     await ctx.app.request().post(`/authoring/throttlingConfigs/${created.body.uid}/deploy`).set(headers).expect(204);
     const version = await ctx.app.db.runtimeVersion.findFirstOrThrow({ where: { configUid: created.body.uid } });
+    await ctx.app.request().post("/runtime/calls").set(headers).send({ method: "POST", url: "https://api.example.org/x" }).expect(202);
 
     const res = await ctx.app.request().get("/admin/queues/api/queues").set("Authorization", `Bearer ${TOKEN}`);
     expect(res.status).toBe(200);
     const queues = res.body.queues as { name: string; readOnlyMode: boolean; description: string }[];
-    expect(queues.map((q) => q.name).sort()).toEqual([`rv-${version.id}`, "unthrottled"].sort());
+    const unthrottled = laneId(unthrottledLane(ctx.tenant.orgId));
+    expect(queues.map((q) => q.name).sort()).toEqual([`rv-${version.id}`, unthrottled].sort());
     expect(queues.every((q) => q.readOnlyMode)).toBe(true);
     expect(queues.find((q) => q.name === `rv-${version.id}`)!.description).toBe(
       `org ${ctx.tenant.orgId}, runtime version 1 (active)`,
+    );
+    expect(queues.find((q) => q.name === unthrottled)!.description).toBe(
+      `org ${ctx.tenant.orgId}: calls that match no deployed throttling config`,
     );
   });
 

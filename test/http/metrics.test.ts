@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LATENCY_BUCKETS_MS } from "../../src/runtime/stats.js";
+import { ERRORS } from "../../src/shared/errors/catalogue.js";
+import { expectEnvelope } from "../support/envelope.js";
 import { startSink, type Sink } from "../support/sink.js";
+import { egressAllowFor } from "../support/egress-allow.js";
 import { useTestApp, type TestContext } from "../support/test-app.js";
 import { waitFor } from "../support/timing.js";
 import { startWorkerProcess } from "../support/worker-process.js";
 
-// CONTRACT §8: /metrics in the Prometheus text format, unauthenticated. Runtime series per runtime version (and
-// the unthrottled lane) come from Redis at scrape time; the API's latency is labelled by route pattern.
+// CONTRACT §8: /metrics in the Prometheus text format (unauthenticated unless METRICS_TOKEN is set, §11). Runtime
+// series per runtime version and per org's unthrottled lane come from Redis at scrape time; the API's latency is
+// labelled by route pattern.
 
 interface PromSample {
   name: string;
@@ -69,14 +73,17 @@ function valueOf({ samples }: Scrape, name: string, labels: Record<string, strin
 }
 
 describe("/metrics", () => {
-  const ctx = useTestApp();
   let sink: Sink;
-  let uid: string;
-  let lane: Record<string, string>;
-  const unthrottled = { runtime_version: "unthrottled" };
-
   beforeAll(async () => {
     sink = await startSink();
+  });
+  const ctx = useTestApp(() => egressAllowFor(sink.url));
+  let uid: string;
+  let lane: Record<string, string>;
+  let unthrottled: Record<string, string>;
+
+  beforeAll(async () => {
+    unthrottled = { runtime_version: "unthrottled", org_id: ctx.tenant.orgId, version: "" };
     sink.respondSequence("/limited/flaky", [{ status: 500 }]);
     sink.respond((arrival) => (arrival.path === "/limited/missing" ? { status: 404 } : {}));
     const created = await ctx.app.request().post("/authoring/throttlingConfigs").set(ctx.tenant.headers())
@@ -203,5 +210,32 @@ describe("/metrics with Redis unreachable", () => {
     // This app's own registry: the other app in this file served /metrics too, but only this scrape is counted here.
     const second = await scrape(ctx);
     expect(valueOf(second, "sluice_http_request_duration_seconds_count", { method: "GET", route: "/metrics", status: "200" })).toBe(1);
+  });
+});
+
+describe("/metrics with METRICS_TOKEN set", () => {
+  const TOKEN = "metrics-scraper-token-0123456789";
+  const ctx = useTestApp({ METRICS_TOKEN: TOKEN });
+
+  it.each([
+    ["no Authorization header", undefined],
+    ["a wrong token", "Bearer metrics-scraper-token-9876543210"],
+    ["the token in another scheme", `Basic ${TOKEN}`],
+  ])("answers 401 ERR_UNAUTHORIZED with the envelope for %s, and no metrics", async (_name, authorization) => {
+    const request = ctx.app.request().get("/metrics");
+    const res = await (authorization ? request.set("authorization", authorization) : request);
+    expectEnvelope(res, { status: 401, code: ERRORS.UNAUTHORIZED.code, family: "AUTHENTICATION_ERROR" });
+    expect(res.text).not.toContain("sluice_");
+  });
+
+  it("serves the metrics to the bearer of the token", async () => {
+    const res = await ctx.app.request().get("/metrics").set("authorization", `Bearer ${TOKEN}`);
+    expect(res.status).toBe(200);
+    expect(parseExposition(res.text).types.get("sluice_runtime_stats_up")).toBe("gauge");
+  });
+
+  it("leaves /healthz and /readyz open", async () => {
+    expect((await ctx.app.request().get("/healthz")).status).toBe(200);
+    expect((await ctx.app.request().get("/readyz")).status).toBe(200);
   });
 });

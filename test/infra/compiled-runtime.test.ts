@@ -10,6 +10,7 @@ import { createPrisma } from "../../src/db/prisma.js";
 import { TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { startSink, type Sink } from "../support/sink.js";
+import { egressAllowFor } from "../support/egress-allow.js";
 import { REDIS_URL } from "../support/test-app.js";
 import { freePort, REPO_ROOT, startSluiceProcess, type SluiceProcess } from "../process/sluice-process.js";
 import { instructionArgs, parseDockerfile, runtimeCommand } from "./dockerfile.js";
@@ -43,6 +44,7 @@ let database: TestDatabase;
 let sluice: SluiceProcess;
 let worker: SluiceProcess;
 let base: string;
+let sink: Sink;
 // A private prefix: the worker must only see the calls this file submits.
 const REDIS_PREFIX = `sluice-image-${randomBytes(6).toString("hex")}`;
 
@@ -53,7 +55,8 @@ beforeAll(async () => {
   const { nodeArgs, entry } = runtimeCommand(resolve(REPO_ROOT, "Dockerfile"));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  const shared = { NODE_ENV: "production", DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX };
+  sink = await startSink();
+  const shared = { NODE_ENV: "production", DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX, ...egressAllowFor(sink.url) };
   // The two services docker-compose runs from this image: `api` and `worker`.
   sluice = startSluiceProcess(entry, { ...shared, SERVICES: "api", HOST: "127.0.0.1", PORT: String(port) }, app, nodeArgs);
   worker = startSluiceProcess(entry, { ...shared, SERVICES: "worker" }, app, nodeArgs);
@@ -64,6 +67,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const child of [sluice, worker]) child?.kill("SIGKILL");
   await Promise.all([sluice?.exited, worker?.exited]);
+  await sink?.close();
   const redis = new Redis(REDIS_URL);
   const keys = await redis.keys(`${REDIS_PREFIX}:*`);
   if (keys.length) await redis.del(...keys);
@@ -97,23 +101,18 @@ describe("the compiled runtime image layout", () => {
     await tenancy.createOrg(orgId);
     const credential = await tenancy.createCredential(orgId, "image-test");
     await db.$disconnect();
-    const sink: Sink = await startSink();
-    try {
-      const accepted = await fetch(`${base}/runtime/calls`, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${credential.token}`,
-          "x-api-key": credential.clientId,
-          "x-gw-ims-org-id": orgId,
-          "content-type": "application/json",
-        },
-        body: JSON.stringify({ method: "POST", url: `${sink.url}/image`, body: { from: "compiled image" } }),
-      });
-      expect(accepted.status).toBe(202);
-      const [arrival] = await sink.waitForArrivals(1, { pathPrefix: "/image", timeoutMs: 10_000 });
-      expect(JSON.parse(arrival!.body)).toEqual({ from: "compiled image" });
-    } finally {
-      await sink.close();
-    }
+    const accepted = await fetch(`${base}/runtime/calls`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${credential.token}`,
+        "x-api-key": credential.clientId,
+        "x-gw-ims-org-id": orgId,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ method: "POST", url: `${sink.url}/image`, body: { from: "compiled image" } }),
+    });
+    expect(accepted.status).toBe(202);
+    const [arrival] = await sink.waitForArrivals(1, { pathPrefix: "/image", timeoutMs: 10_000 });
+    expect(JSON.parse(arrival!.body)).toEqual({ from: "compiled image" });
   });
 });

@@ -242,7 +242,7 @@ describe("routes", () => {
   });
 
   it("documents the health, metrics and docs routes (and Bull Board's entry page)", () => {
-    const metrics = createMetrics({ readRuntime: () => Promise.resolve([]), logger: createLogger("silent") });
+    const metrics = createMetrics({ readRuntime: () => Promise.resolve([]), logger: createLogger("silent"), token: undefined });
     const registered = [healthRouter(unused, unused), metrics.router, docsRouter()].flatMap(registeredRoutes);
     expect([...registered, ...ADMIN_ROUTES].sort()).toEqual([...documentedOperations].sort());
   });
@@ -253,7 +253,7 @@ describe("routes", () => {
 
     const validPayload = { urlPattern: "https://api.example.org/data/*", methods: ["POST"], maxThroughput: 300 };
     // No worker runs here: accepted calls stay queued, so the target is never contacted.
-    const validCall = { method: "GET", url: "http://127.0.0.1:9/never-sent" };
+    const validCall = { method: "GET", url: "https://api.example.org/never-sent" };
     const bodyFor = (path: string) =>
       !path.startsWith(RUNTIME_BASE_PATH) ? validPayload : path.endsWith("/batch") ? { calls: [validCall] } : validCall;
 

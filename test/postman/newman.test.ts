@@ -3,6 +3,7 @@ import newman, { type NewmanRunSummary } from "newman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runtimeKeys } from "../../src/runtime/keys.js";
 import { startSink, type Sink } from "../support/sink.js";
+import { egressAllowFor } from "../support/egress-allow.js";
 import { startTestApp, type Tenant, type TestApp } from "../support/test-app.js";
 import { waitFor } from "../support/timing.js";
 import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
@@ -62,8 +63,8 @@ let app: TestApp;
 let sink: Sink;
 let worker: WorkerProcess;
 beforeAll(async () => {
-  app = await startTestApp();
   sink = await startSink();
+  app = await startTestApp(egressAllowFor(sink.url));
   // A real worker sends what the "Runtime calls" folder submits to the sink standing in for TARGET_URL.
   worker = await startWorkerProcess(app);
 });

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrisma } from "../../src/db/prisma.js";
+import { laneId, runtimeKeys, unthrottledLane } from "../../src/runtime/keys.js";
 import { TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { REDIS_URL } from "../support/test-app.js";
@@ -96,6 +97,29 @@ describe("the sluice process", () => {
     expect(sluice.stderr).toEqual([]);
   });
 
+  it("a Redis error during a submission writes the error to the log, but none of the call's headers, body or URL", async () => {
+    // A value of the wrong type where BullMQ keeps the queue's settings: adding the job fails with WRONGTYPE, and
+    // ioredis attaches the failed command, whose arguments hold the job (the call's headers and body), to the error.
+    const redis = new Redis(REDIS_URL);
+    await redis.set(`${runtimeKeys(redisPrefix).bullPrefix}:${laneId(unthrottledLane(ORG))}:meta`, "not a hash");
+    await redis.quit();
+    const res = await fetch(`${base()}/runtime/calls`, {
+      method: "POST",
+      headers: { ...credentialHeaders(), "content-type": "application/json" },
+      body: JSON.stringify({
+        method: "POST",
+        url: "https://api.example.org/orders?api_key=secret-query-xyz",
+        headers: { Authorization: "Bearer secret-xyz", "X-Api-Secret": "secret-header-xyz" },
+        body: { password: "secret-body-xyz" },
+      }),
+    });
+    expect(res.status).toBe(500);
+    const failure = await sluice.waitForLine(isLine("request failed"));
+    expect(failure).toContain("WRONGTYPE");
+    const output = [...sluice.stdout, ...sluice.stderr].join("\n");
+    for (const secret of ["secret-xyz", "secret-header-xyz", "secret-body-xyz", "secret-query-xyz"]) expect(output).not.toContain(secret);
+  });
+
   it("on SIGTERM refuses new connections, finishes the in-flight request, then exits 0", async () => {
     const body = JSON.stringify({ urlPattern: "https://api.example.org/*", methods: ["POST"], maxThroughput: 300 });
     const inFlight = request(`${base()}/authoring/throttlingConfigs`, {
@@ -139,11 +163,34 @@ describe("an invalid environment", () => {
   it.each([
     ["PORT", "abc"],
     ["SERVICES", "foo"],
+    ["EGRESS_ALLOW", "127.0.0.1:8000-7000"],
+    ["EGRESS_DENY", "not-an-address"],
+    ["OUTBOUND_PROXY_URL", "socks5://proxy.internal:1080"],
+    ["METRICS_TOKEN", "short"],
   ])("%s=%s stops the process with a non-zero exit naming the variable", async (name, value) => {
     const invalid = startSluiceProcess("src/main.ts", { [name]: value, REDIS_URL, DATABASE_URL: "postgresql://127.0.0.1:1/none" });
     expect(await invalid.exited).not.toBe(0);
     const stderr = invalid.stderr.join("\n");
     expect(stderr).toContain("Invalid environment");
     expect(stderr).toMatch(new RegExp(`^\\s*${name}\\b.*:`, "m"));
+  });
+});
+
+describe("a failure that escapes every handler", () => {
+  it.each(["rejection", "exception"])("an uncaught %s is logged through pino as fatal, and the process exits 1", async (kind) => {
+    const child = startSluiceProcess(
+      "src/main.ts",
+      { SERVICES: "api", HOST: "127.0.0.1", PORT: "0", REDIS_URL, DATABASE_URL: "postgresql://127.0.0.1:1/none", SLUICE_TEST_CRASH: kind },
+      undefined,
+      ["--import", "./test/process/fixtures/crash-once-handled.mjs"],
+    );
+    expect(await child.exited).toBe(1);
+    const fatal = jsonLines(child.stdout).filter((entry) => entry["level"] === 60);
+    expect(fatal).toEqual([
+      expect.objectContaining({
+        msg: kind === "rejection" ? "unhandled promise rejection" : "uncaught exception",
+        err: expect.objectContaining({ message: expect.stringMatching(/^fixture: /) }),
+      }),
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { laneId, unthrottledLane } from "../../src/runtime/keys.js";
 import { ERRORS } from "../../src/shared/errors/catalogue.js";
 import { expectEnvelope } from "../support/envelope.js";
 import type { Tenant } from "../support/test-app.js";
@@ -6,7 +7,7 @@ import { useTestApp } from "../support/test-app.js";
 
 // API only: no worker runs, so whatever is accepted stays queued and can be counted in Redis.
 const ctx = useTestApp();
-const TARGET = "http://127.0.0.1:9/t/1";
+const TARGET = "https://api.example.org/t/1";
 const VALID = { method: "POST", url: TARGET, body: { hello: "world" } };
 
 const submit = (body: unknown, headers = ctx.tenant.headers()) => ctx.app.request().post("/runtime/calls").set(headers).send(body as object);
@@ -36,7 +37,7 @@ describe("rejected submissions queue nothing", () => {
 
   const cases: [string, unknown][] = [
     ["a relative URL", { ...VALID, url: "/t/1" }],
-    ["an ftp: URL", { ...VALID, url: "ftp://127.0.0.1/t/1" }],
+    ["an ftp: URL", { ...VALID, url: "ftp://api.example.org/t/1" }],
     ["an unknown method", { ...VALID, method: "FETCH" }],
     ["an unknown field", { ...VALID, priority: "high" }],
     ["a forbidden header (Host)", { ...VALID, headers: { Host: "example.org" } }],
@@ -97,7 +98,8 @@ describe("accepted calls", () => {
     const after = await footprint();
     expect(after.records).toEqual([...before.records, `${ctx.app.redisPrefix}:rt:call:${res.body.callId}`].sort());
     expect(after.queued).toBe(before.queued + 1);
-    expect(await ctx.app.redis.lrange(`${ctx.app.redisPrefix}:bull:unthrottled:wait`, 0, -1)).toContain(res.body.callId);
+    const lane = laneId(unthrottledLane(ctx.tenant.orgId));
+    expect(await ctx.app.redis.lrange(`${ctx.app.redisPrefix}:bull:${lane}:wait`, 0, -1)).toContain(res.body.callId);
 
     const record = await ctx.app.request().get(`/runtime/calls/${res.body.callId}`).set(ctx.tenant.headers());
     expect(record.status).toBe(200);

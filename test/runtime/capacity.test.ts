@@ -1,13 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { laneId, runtimeKeys, unthrottledLane } from "../../src/runtime/keys.js";
 import { ERRORS } from "../../src/shared/errors/catalogue.js";
-import { expectEnvelope } from "../support/envelope.js";
+import { expectEnvelope, parseEnvelope } from "../support/envelope.js";
+import { waitForCallStates } from "../support/runtime.js";
+import { startSink, type Sink } from "../support/sink.js";
+import { egressAllowFor } from "../support/egress-allow.js";
 import { useTestApp, type Tenant } from "../support/test-app.js";
+import { waitFor } from "../support/timing.js";
+import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
 
 // No worker: nothing drains, so every accepted call keeps its slot.
 const MAX = 50;
 const ctx = useTestApp({ RUNTIME_MAX_QUEUED_PER_ORG: String(MAX) });
-const call = (i: number) => ({ method: "POST", url: `http://127.0.0.1:9/cap/${i}` });
+const call = (i: number) => ({ method: "POST", url: `https://api.example.org/cap/${i}` });
 const calls = (n: number) => Array.from({ length: n }, (_, i) => call(i));
 
 const submitBatch = (n: number, tenant: Tenant = ctx.tenant, headers: Record<string, string> = {}) =>
@@ -25,7 +31,7 @@ async function queuedState(tenant: Tenant = ctx.tenant) {
   const prefix = ctx.app.redisPrefix;
   return {
     records: (await ctx.app.redis.keys(`${prefix}:rt:call:*`)).length,
-    jobs: await ctx.app.redis.llen(`${prefix}:bull:unthrottled:wait`),
+    jobs: await ctx.app.redis.llen(`${prefix}:bull:${laneId(unthrottledLane(tenant.orgId))}:wait`),
     counter: Number(await ctx.app.redis.get(`${prefix}:rt:org:${tenant.orgId}:queued`)),
   };
 }
@@ -62,5 +68,60 @@ describe(`RUNTIME_MAX_QUEUED_PER_ORG=${MAX}`, () => {
     expect(res.status).toBe(202);
     expect(Number(await ctx.app.redis.get(`${ctx.app.redisPrefix}:rt:org:${other.orgId}:queued`))).toBe(MAX);
     expect((await queuedState()).counter).toBe(MAX);
+  });
+});
+
+describe("RUNTIME_MAX_QUEUED_BYTES_PER_ORG (CONTRACT §11): method, URL, headers and body of every queued call", () => {
+  const BUDGET = 4096;
+  let sink: Sink;
+  beforeAll(async () => {
+    sink = await startSink();
+  });
+  const budgeted = useTestApp(() => ({ RUNTIME_MAX_QUEUED_BYTES_PER_ORG: String(BUDGET), ...egressAllowFor(sink.url) }));
+  let worker: WorkerProcess | undefined;
+  afterAll(async () => {
+    await worker?.stop();
+    await sink?.close();
+  });
+
+  const big = (i: number) => ({ method: "POST", url: `${sink.url}/bytes/${i}`, headers: { "x-tag": "t" }, body: "b".repeat(1000) });
+  const bytesOf = (call: ReturnType<typeof big>) => call.method.length + call.url.length + "x-tag".length + 1 + call.body.length;
+  const send = (call: object) => budgeted.app.request().post("/runtime/calls").set(budgeted.tenant.headers()).send(call);
+  const counters = async () => {
+    const keys = runtimeKeys(budgeted.app.redisPrefix);
+    const [calls, bytes] = await budgeted.app.redis.mget(keys.orgQueued(budgeted.tenant.orgId), keys.orgQueuedBytes(budgeted.tenant.orgId));
+    return { calls: Number(calls ?? 0), bytes: Number(bytes ?? 0) };
+  };
+  const accepted: string[] = [];
+
+  it("takes calls until their bytes would pass the budget, then answers 429 ERR_QUEUE_FULL naming it and queues nothing", async () => {
+    for (const i of [0, 1, 2]) {
+      const res = await send(big(i));
+      expect(res.status).toBe(202);
+      accepted.push(res.body.callId as string);
+    }
+    const full = await send(big(3));
+    expectQueueFull(full);
+    expect(parseEnvelope(full).inner.context).toContain(`RUNTIME_MAX_QUEUED_BYTES_PER_ORG (${BUDGET} bytes)`);
+    expect(await counters()).toEqual({ calls: 3, bytes: 3 * bytesOf(big(0)) });
+    // A call small enough for what is left still fits.
+    const small = await send({ method: "GET", url: `${sink.url}/bytes/small` });
+    expect(small.status).toBe(202);
+    accepted.push(small.body.callId as string);
+  });
+
+  it("a batch is reserved as a whole: all of it fits, or none of it is queued", async () => {
+    const before = await counters();
+    const res = await budgeted.app.request().post("/runtime/calls/batch").set(budgeted.tenant.headers()).send({ calls: [big(4), big(5)] });
+    expectQueueFull(res);
+    expect(await counters()).toEqual(before);
+  });
+
+  it("the budget comes back as the calls end", async () => {
+    worker = await startWorkerProcess(budgeted.app);
+    await waitForCallStates(budgeted, accepted, ["succeeded"], 10_000);
+    await waitFor(async () => (await counters()).bytes === 0, { timeoutMs: 5000, message: "queued bytes back to 0" });
+    expect(await counters()).toEqual({ calls: 0, bytes: 0 });
+    expect((await send(big(3))).status).toBe(202);
   });
 });

@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callsTo, deployConfig, submitBatch, waitForCallStates } from "../support/runtime.js";
-import { startSink, type Sink } from "../support/sink.js";
-import { useTestApp } from "../support/test-app.js";
-import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
+import { describe, expect, it } from "vitest";
+import { callsTo, deployConfig, submitBatch, useRuntime, waitForCallStates } from "../support/runtime.js";
+import { startSink } from "../support/sink.js";
 
 // The 6 h retention, shortened for both halves: the API stamps acceptance, the worker enforces it.
 const RETENTION_MS = 1500;
@@ -11,29 +9,20 @@ const RETENTION_ENV = { SLUICE_TEST_RETENTION_MS: String(RETENTION_MS) };
 const N = 200;
 const CALLS = 600;
 
-const ctx = useTestApp(RETENTION_ENV);
-let sink: Sink;
-let worker: WorkerProcess | undefined;
-beforeAll(async () => {
-  sink = await startSink();
-  worker = await startWorkerProcess(ctx.app, RETENTION_ENV);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await sink?.close();
-});
+const rt = useRuntime({ startSink, env: RETENTION_ENV });
+const { ctx } = rt;
 
 describe(`queue retention (${RETENTION_MS} ms here, 6 h in production)`, () => {
   it(`N=${N}, ${CALLS} calls: those not sent within the retention expire, are never sent, and leave nothing queued`, async () => {
-    await deployConfig(ctx, { urlPattern: `${sink.url}/exp/*`, methods: ["POST"], maxThroughput: N });
+    await deployConfig(ctx, { urlPattern: `${rt.sink.url}/exp/*`, methods: ["POST"], maxThroughput: N });
     const version = await ctx.app.db.runtimeVersion.findFirstOrThrow({ where: { orgId: ctx.tenant.orgId } });
-    const accepted = await submitBatch(ctx, callsTo(`${sink.url}/exp/`, CALLS));
+    const accepted = await submitBatch(ctx, callsTo(`${rt.sink.url}/exp/`, CALLS));
     expect(accepted.every((call) => call.throttled)).toBe(true);
 
     const records = await waitForCallStates(ctx, accepted.map((c) => c.callId), ["succeeded", "expired"], 15_000);
-    const sentBeforeRetention = sink.arrivalsFor("/exp/").length;
+    const sentBeforeRetention = rt.sink.arrivalsFor("/exp/").length;
     await sleep(RETENTION_MS);
-    const arrivals = sink.arrivalsFor("/exp/");
+    const arrivals = rt.sink.arrivalsFor("/exp/");
     expect(arrivals).toHaveLength(sentBeforeRetention);
 
     const succeeded = records.filter((r) => r.state === "succeeded");
@@ -42,7 +31,7 @@ describe(`queue retention (${RETENTION_MS} ms here, 6 h in production)`, () => {
     expect(succeeded.length).toBeGreaterThanOrEqual(100);
     expect(succeeded.length).toBeLessThanOrEqual(310);
     expect(expired.length).toBe(CALLS - succeeded.length);
-    // Exactly the succeeded calls reached the sink, each once.
+    // Exactly the succeeded calls reached the rt.sink, each once.
     expect(arrivals.map((a) => a.path).sort()).toEqual(succeeded.map((r) => new URL(r.url).pathname).sort());
 
     for (const record of expired) {
@@ -63,7 +52,7 @@ describe(`queue retention (${RETENTION_MS} ms here, 6 h in production)`, () => {
   });
 
   it("expired calls take no slot: calls accepted afterwards are sent at once", async () => {
-    const accepted = await submitBatch(ctx, callsTo(`${sink.url}/exp/after/`, 50));
+    const accepted = await submitBatch(ctx, callsTo(`${rt.sink.url}/exp/after/`, 50));
     const records = await waitForCallStates(ctx, accepted.map((c) => c.callId), ["succeeded", "expired"], 5000);
     expect(records.every((r) => r.state === "succeeded" && r.waitMs < 1000)).toBe(true);
   });

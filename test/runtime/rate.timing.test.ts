@@ -1,36 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startThreadedSink, type ThreadedSink } from "../support/threaded-sink.js";
-import { useTestApp } from "../support/test-app.js";
+import { describe, expect, it } from "vitest";
+import { useRuntime } from "../support/runtime.js";
+import { startThreadedSink } from "../support/threaded-sink.js";
 import { maxInSlidingWindow, spanMs } from "../support/timing.js";
-import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
 
-const ctx = useTestApp();
-let sink: ThreadedSink;
-let worker: WorkerProcess;
-beforeAll(async () => {
-  sink = await startThreadedSink();
-  worker = await startWorkerProcess(ctx.app);
-});
-afterAll(async () => {
-  await worker.stop();
-  await sink.close();
-});
+const rt = useRuntime({ startSink: startThreadedSink });
+const { ctx } = rt;
 
 describe("throttled dispatch", () => {
   it("N=200: 600 calls at once arrive all, never more than 200 in a sliding second, over ~3 s", async () => {
     const headers = ctx.tenant.headers();
     const created = await ctx.app.request().post("/authoring/throttlingConfigs").set(headers)
-      .send({ urlPattern: `${sink.url}/limited/*`, methods: ["POST"], maxThroughput: 200 });
+      .send({ urlPattern: `${rt.sink.url}/limited/*`, methods: ["POST"], maxThroughput: 200 });
     expect(created.status).toBe(200);
     expect((await ctx.app.request().post(`/authoring/throttlingConfigs/${created.body.uid}/deploy`).set(headers)).status).toBe(204);
 
-    const calls = Array.from({ length: 600 }, (_, i) => ({ method: "POST", url: `${sink.url}/limited/${i}`, body: { i } }));
+    const calls = Array.from({ length: 600 }, (_, i) => ({ method: "POST", url: `${rt.sink.url}/limited/${i}`, body: { i } }));
     const res = await ctx.app.request().post("/runtime/calls/batch").set(headers).send({ calls });
     expect(res.status).toBe(202);
     expect(res.body.calls.every((c: { throttled: boolean }) => c.throttled)).toBe(true);
 
-    await sink.waitForArrivals(600, { pathPrefix: "/limited/", timeoutMs: 15_000 });
-    const times = sink.arrivalTimes("/limited/");
+    await rt.sink.waitForArrivals(600, { pathPrefix: "/limited/", timeoutMs: 15_000 });
+    const times = rt.sink.arrivalTimes("/limited/");
     expect(maxInSlidingWindow(times)).toBeLessThanOrEqual(200);
     expect(spanMs(times)).toBeGreaterThanOrEqual(2900);
     expect(spanMs(times)).toBeLessThanOrEqual(3500);

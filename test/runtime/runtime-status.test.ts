@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runtimeStatus, type RuntimeStatus } from "../../src/throttling/throttling-config.schema.js";
 import { startSink, type Sink } from "../support/sink.js";
+import { egressAllowFor } from "../support/egress-allow.js";
 import { useTestApp, type TestContext } from "../support/test-app.js";
 import { waitFor } from "../support/timing.js";
 import { startWorkerProcess } from "../support/worker-process.js";
@@ -43,7 +44,7 @@ async function runtimeOf(ctx: TestContext, uid: string): Promise<RuntimeStatus |
 }
 
 describe("runtime block", () => {
-  const ctx = useTestApp();
+  const ctx = useTestApp(() => egressAllowFor(sink.url));
   let uid: string;
 
   it("is absent before the first deploy", async () => {
@@ -114,15 +115,14 @@ describe("runtime block", () => {
 });
 
 describe("expiredTotal", () => {
-  const RETENTION = { SLUICE_TEST_RETENTION_MS: "300" };
-  const ctx = useTestApp(RETENTION);
+  const ctx = useTestApp(() => ({ SLUICE_TEST_RETENTION_MS: "300", ...egressAllowFor(sink.url) }));
 
   it("counts calls that outlived the queue retention before a worker could send them", async () => {
     const uid = await createConfig(ctx);
     await operate(ctx, uid, "deploy");
     await submit(ctx, 4);
     await new Promise((resolve) => setTimeout(resolve, 400));
-    const worker = await startWorkerProcess(ctx.app, RETENTION);
+    const worker = await startWorkerProcess(ctx.app);
     try {
       await waitFor(async () => (await runtimeOf(ctx, uid))?.expiredTotal === 4, {
         timeoutMs: 10_000,

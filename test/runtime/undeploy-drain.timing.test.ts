@@ -1,40 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callsTo, deployConfig, submitBatch, undeploy, waitForCallStates } from "../support/runtime.js";
-import { startThreadedSink, type ThreadedSink } from "../support/threaded-sink.js";
-import { useTestApp } from "../support/test-app.js";
+import { describe, expect, it } from "vitest";
+import { callsTo, deployConfig, submitBatch, undeploy, useRuntime, waitForCallStates } from "../support/runtime.js";
+import { startThreadedSink } from "../support/threaded-sink.js";
 import { countInWindow, maxInSlidingWindow, preciseNow, waitFor } from "../support/timing.js";
-import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
 
 const DRAIN_ENV = { SLUICE_TEST_DRAIN_MS: "3000" };
-const ctx = useTestApp(DRAIN_ENV);
-let sink: ThreadedSink;
-let worker: WorkerProcess | undefined;
-beforeAll(async () => {
-  sink = await startThreadedSink();
-  worker = await startWorkerProcess(ctx.app, DRAIN_ENV);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await sink?.close();
-});
+const rt = useRuntime({ startSink: startThreadedSink, env: DRAIN_ENV });
+const { ctx } = rt;
 
 describe("undeploying a config with a backlog", () => {
   it("drains at the old rate while new calls go unthrottled, then drops the rest and deletes the version", async () => {
-    const { uid } = await deployConfig(ctx, { urlPattern: `${sink.url}/drain/*`, methods: ["POST"], maxThroughput: 200 });
+    const { uid } = await deployConfig(ctx, { urlPattern: `${rt.sink.url}/drain/*`, methods: ["POST"], maxThroughput: 200 });
     const { id: versionId } = await ctx.app.db.runtimeVersion.findFirstOrThrow({ where: { configUid: uid } });
-    const backlog = await submitBatch(ctx, callsTo(`${sink.url}/drain/queued/`, 1000));
+    const backlog = await submitBatch(ctx, callsTo(`${rt.sink.url}/drain/queued/`, 1000));
 
-    await sink.waitForArrivals(1, { pathPrefix: "/drain/queued/", timeoutMs: 5000 });
-    await waitFor(() => preciseNow() >= sink.arrivalTimes("/drain/queued/")[0]! + 1000, { timeoutMs: 3000 });
+    await rt.sink.waitForArrivals(1, { pathPrefix: "/drain/queued/", timeoutMs: 5000 });
+    await waitFor(() => preciseNow() >= rt.sink.arrivalTimes("/drain/queued/")[0]! + 1000, { timeoutMs: 3000 });
     await undeploy(ctx, uid);
     const undeployedAt = preciseNow();
     const { drainUntil } = await ctx.app.db.runtimeVersion.findUniqueOrThrow({ where: { id: versionId } });
     const drainEnd = drainUntil!.getTime();
 
-    const [fresh] = await submitBatch(ctx, callsTo(`${sink.url}/drain/fresh/`, 1));
+    const [fresh] = await submitBatch(ctx, callsTo(`${rt.sink.url}/drain/fresh/`, 1));
     expect(fresh).toMatchObject({ throttled: false });
     expect(fresh).not.toHaveProperty("runtimeVersion");
-    const [freshArrival] = await sink.waitForArrivals(1, { pathPrefix: "/drain/fresh/", timeoutMs: 1000 });
+    const [freshArrival] = await rt.sink.waitForArrivals(1, { pathPrefix: "/drain/fresh/", timeoutMs: 1000 });
     // Ahead of the backlog, which still has seconds to go at 200 per second.
     expect(freshArrival!.at).toBeLessThan(drainEnd - 1000);
 
@@ -43,7 +32,7 @@ describe("undeploying a config with a backlog", () => {
       intervalMs: 100,
       message: "the drained runtime version's row is deleted",
     });
-    const times = sink.arrivalTimes("/drain/queued/");
+    const times = rt.sink.arrivalTimes("/drain/queued/");
     expect(maxInSlidingWindow(times)).toBeLessThanOrEqual(200);
     expect(countInWindow(times, undeployedAt + 500, undeployedAt + 1500)).toBeGreaterThanOrEqual(180);
     // Nothing is sent once the drain ended (a send already under way may land a few ms late).
@@ -53,7 +42,7 @@ describe("undeploying a config with a backlog", () => {
     const succeeded = records.filter((record) => record.state === "succeeded").length;
     expect(succeeded).toBe(times.length);
     expect(records.length - succeeded).toBeGreaterThan(0);
-    expect(sink.arrivalTimes("/drain/queued/")).toHaveLength(times.length);
+    expect(rt.sink.arrivalTimes("/drain/queued/")).toHaveLength(times.length);
 
     const { redis, redisPrefix } = ctx.app;
     expect(await redis.keys(`${redisPrefix}:rt:rv:${versionId}:*`)).toEqual([]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect } from "vitest";
 import type { z } from "zod";
 import { MAX_BATCH, type AcceptedCall, type CallRecord, type CallState, type callRequest } from "../../src/runtime/accept/call.schema.js";
+import { egressAllowFor } from "./egress-allow.js";
 import { useTestApp, type TestContext } from "./test-app.js";
 import { waitFor } from "./timing.js";
 import { startWorkerProcess, type WorkerProcess } from "./worker-process.js";
@@ -124,20 +125,23 @@ export interface RuntimeContext<S> {
 }
 
 /**
- * Registers the hooks most runtime test files need: the app (`useTestApp`), a sink and `workers` real worker
- * processes (default 1) sharing `env`; all stopped again after the file, workers first.
+ * Registers the hooks most runtime test files need: a sink, the app (`useTestApp`) allowed to send to that sink and
+ * nowhere else private, and `workers` real worker processes (default 1) sharing `env`; all stopped again after the
+ * file, workers first.
  */
-export function useRuntime<S extends { close(): Promise<void> }>(options: {
+export function useRuntime<S extends { url: string; close(): Promise<void> }>(options: {
   startSink: () => Promise<S>;
   workers?: number;
   env?: Record<string, string>;
 }): RuntimeContext<S> {
-  const ctx = useTestApp(options.env);
   let sink: S | undefined;
-  const workers: WorkerProcess[] = [];
   beforeAll(async () => {
     sink = await options.startSink();
-    const started = Array.from({ length: options.workers ?? 1 }, () => startWorkerProcess(ctx.app, options.env));
+  });
+  const ctx = useTestApp(() => ({ ...egressAllowFor(sink!.url), ...options.env }));
+  const workers: WorkerProcess[] = [];
+  beforeAll(async () => {
+    const started = Array.from({ length: options.workers ?? 1 }, () => startWorkerProcess(ctx.app));
     workers.push(...(await Promise.all(started)));
   });
   afterAll(async () => {

@@ -216,14 +216,17 @@ class SinkServer implements Sink {
   }
 }
 
-/** Starts a recording HTTP server on 127.0.0.1 (ephemeral port) that stands in for an external endpoint. */
-export async function startSink(): Promise<Sink> {
+/**
+ * Starts a recording HTTP server on 127.0.0.1 that stands in for an external endpoint: on `port` if given (it fails
+ * if that port is taken), else on a port the OS picks.
+ */
+export async function startSink(options: { port?: number } = {}): Promise<Sink> {
   const server = createServer({ noDelay: true });
   // Long keep-alive so clients reusing an idle socket never race the server closing it.
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0, backlog: 2048 }, () => {
+    server.listen({ host: "127.0.0.1", port: options.port ?? 0, backlog: 2048 }, () => {
       server.off("error", reject);
       resolve();
     });

@@ -25,6 +25,8 @@ export interface Tenant {
 
 export interface TestApp {
   readonly url: string;
+  /** The environment overrides the app was started with; worker processes of the app get them too. */
+  readonly env: Record<string, string>;
   readonly database: TestDatabase;
   /** A separate client for arranging and asserting database state. */
   readonly db: PrismaClient;
@@ -61,6 +63,7 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
 
   return {
     url,
+    env: envOverrides,
     database,
     db,
     redis,
@@ -104,11 +107,14 @@ export interface TestContext {
   readonly tenant: Tenant;
 }
 
-/** Registers beforeAll/afterAll hooks that start one app with one tenant for the enclosing file or describe block. */
-export function useTestApp(envOverrides: Record<string, string> = {}): TestContext {
+/**
+ * Registers beforeAll/afterAll hooks that start one app with one tenant for the enclosing file or describe block.
+ * `envOverrides` may be a function, read when the app starts (e.g. to allow egress to a sink started before it).
+ */
+export function useTestApp(envOverrides: Record<string, string> | (() => Record<string, string>) = {}): TestContext {
   const context = {} as { app: TestApp; tenant: Tenant };
   beforeAll(async () => {
-    context.app = await startTestApp(envOverrides);
+    context.app = await startTestApp(typeof envOverrides === "function" ? envOverrides() : envOverrides);
     context.tenant = await context.app.createTenant();
   });
   afterAll(() => context.app?.close());

@@ -8,8 +8,9 @@ export interface WorkerProcess {
 }
 
 /**
- * Runs a real `SERVICES=worker` process against the test app's database and Redis prefix. Separate processes
- * keep the sink's timestamps honest: a worker sharing the test's event loop would delay its own measurements.
+ * Runs a real `SERVICES=worker` process against the test app's database and Redis prefix, with the app's
+ * environment overrides (its egress allowance, say) plus `env`. Separate processes keep the sink's timestamps
+ * honest: a worker sharing the test's event loop would delay its own measurements.
  */
 export async function startWorkerProcess(app: TestApp, env: Record<string, string> = {}): Promise<WorkerProcess> {
   const child = startSluiceProcess("src/main.ts", {
@@ -19,6 +20,7 @@ export async function startWorkerProcess(app: TestApp, env: Record<string, strin
     REDIS_URL,
     REDIS_PREFIX: app.redisPrefix,
     LOG_LEVEL: "info",
+    ...app.env,
     ...env,
   });
   await child.waitForLine((line) => line.includes("runtime worker started"));

@@ -28,13 +28,14 @@ export function callRouter(db: Db, calls: CallService): Router {
   router.use(authenticate(db));
 
   router.post("/calls", jsonBody(malformedCallJson), async (req, res) => {
-    const [accepted] = await calls.accept(res.locals.principal!, [parse(callRequest, req.body)], idempotencyKeyOf(req));
+    const submission = { calls: [parse(callRequest, req.body)], batch: false, idempotencyKey: idempotencyKeyOf(req) };
+    const [accepted] = await calls.accept(res.locals.principal!, submission);
     res.status(202).json(accepted);
   });
 
   router.post("/calls/batch", jsonBody(malformedCallJson, BATCH_BODY_LIMIT), async (req, res) => {
-    const batch = parse(batchRequest, req.body);
-    res.status(202).json({ calls: await calls.accept(res.locals.principal!, batch.calls, idempotencyKeyOf(req)) });
+    const submission = { calls: parse(batchRequest, req.body).calls, batch: true, idempotencyKey: idempotencyKeyOf(req) };
+    res.status(202).json({ calls: await calls.accept(res.locals.principal!, submission) });
   });
 
   router.get("/calls/:callId", async (req, res) => {

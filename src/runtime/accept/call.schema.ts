@@ -1,12 +1,18 @@
 import { z } from "zod";
 import { HTTP_METHODS } from "../../throttling/throttling-config.schema.js";
+import { headerProblems, jsonDepth, MAX_BODY_DEPTH, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URL_BYTES, urlProblem } from "./call-limits.js";
 
 export const MAX_BATCH = 1000;
 export const MAX_CALL_BODY_BYTES = 1024 * 1024;
-// Set by the sender (or meaningless to forward); rejected rather than silently dropped.
-const RESERVED_HEADERS = new Set(["host", "content-length", "connection", "transfer-encoding", "keep-alive", "upgrade", "expect"]);
 
-const httpUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname });
+/** An absolute http(s) URL within the limits (CONTRACT §11); the egress policy is checked on acceptance. */
+const httpUrl = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = urlProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .meta({ format: "uri", maxLength: MAX_URL_BYTES });
 
 const method = z.preprocess(
   (value) => (typeof value === "string" ? value.toUpperCase() : value),
@@ -17,19 +23,34 @@ const method = z.preprocess(
 export const callRequest = z
   .object({
     method,
-    url: httpUrl.meta({ description: "Absolute http(s) URL of the external endpoint.", example: "https://api.example.org/data/2.5/items" }),
+    url: httpUrl.meta({
+      description: `Absolute http(s) URL of the external endpoint, at most ${MAX_URL_BYTES} bytes, without credentials. \
+An IP address or \`localhost\` that the egress policy denies is refused.`,
+      example: "https://api.example.org/data/2.5/items",
+    }),
     headers: z
       .record(z.string(), z.string())
-      .refine((headers) => Object.keys(headers).every((name) => !RESERVED_HEADERS.has(name.toLowerCase())), {
-        message: `must not set ${[...RESERVED_HEADERS].join(", ")}`,
+      .superRefine((headers, ctx) => {
+        for (const { name, message } of headerProblems(headers)) ctx.addIssue({ code: "custom", message, path: name === undefined ? [] : [name] });
       })
-      .optional(),
+      .optional()
+      .meta({
+        description: `At most ${MAX_HEADERS} headers, ${MAX_HEADER_BYTES} bytes of names and values in all. Names are RFC 9110 tokens; \
+values hold no CR, LF, NUL or other control characters. Hop-by-hop and framing headers (Host, Content-Length, \
+Transfer-Encoding, Connection, Keep-Alive, Upgrade, Expect, TE, Trailer, Proxy-*) are refused.`,
+      }),
     body: z
       .unknown()
+      .superRefine((body, ctx) => {
+        if (jsonDepth(body) > MAX_BODY_DEPTH) ctx.addIssue({ code: "custom", message: `arrays and objects must nest at most ${MAX_BODY_DEPTH} levels deep` });
+      })
       .optional()
-      .meta({ description: "A string is sent as-is; any other JSON value is sent as JSON (Content-Type: application/json unless set)." }),
+      .meta({
+        description: `A string is sent as-is; any other JSON value is sent as JSON (Content-Type: application/json unless set), \
+nested at most ${MAX_BODY_DEPTH} levels deep.`,
+      }),
     timeoutMs: z.int().min(1000).max(30_000).default(30_000).meta({ description: "Budget for all attempts of the call." }),
-    callbackUrl: httpUrl.optional().meta({ description: "Receives the final call record as a POST." }),
+    callbackUrl: httpUrl.optional().meta({ description: "Receives the final call record as a POST; the same rules as `url`." }),
   })
   .strict()
   .meta({ id: "CallRequest" });

@@ -2,15 +2,18 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { Db } from "../../db/prisma.js";
+import type { EgressPolicy } from "../../egress/policy.js";
 import type { RuntimeVersion } from "../../generated/prisma/client.js";
 import { ApiError } from "../../shared/errors/api-error.js";
 import type { Principal } from "../../tenancy/principal.js";
 import { hashToken } from "../../tenancy/token.js";
 import { MAX_CALL_BODY_BYTES, type AcceptedCall, type CallRequest } from "./call.schema.js";
 import type { CallStore, NewCall } from "../call-store.js";
-import { UNTHROTTLED, type Lane, type RuntimeKeys } from "../keys.js";
+import { laneId, throttledLane, unthrottledLane, type Lane, type RuntimeKeys } from "../keys.js";
 import type { CallJob, RuntimeQueues } from "../queues.js";
 import type { RuntimeSettings } from "../settings.js";
+import type { UnthrottledLanes } from "../unthrottled-lanes.js";
+import { queueFull, rejectedCalls, type CallProblem } from "./call-errors.js";
 import { compileMatcher } from "./url-match.js";
 
 /**
@@ -26,18 +29,28 @@ const IDEMPOTENCY_TTL_MS = 30 * 60 * 60 * 1000;
  */
 const IDEMPOTENCY_PENDING_TTL_MS = 30_000;
 const REPLAY_POLL_MS = 20;
-const RETRY_AFTER_FULL_SECONDS = "30";
 
-// KEYS: org queued counter. ARGV: n, max. Reserves n slots or none.
+// KEYS: org queued calls, org queued bytes. ARGV: calls, max calls, bytes, max bytes. Reserves both or neither:
+// -1 when the calls would exceed their bound, -2 the bytes.
 const RESERVE_CAPACITY = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if current + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return -1 end
-return redis.call('INCRBY', KEYS[1], ARGV[1])
+if tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return -1 end
+if tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(ARGV[3]) > tonumber(ARGV[4]) then return -2 end
+redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('INCRBY', KEYS[2], ARGV[3])
+return 1
 `;
 
 type Matched = { lane: Lane; version?: RuntimeVersion };
+type Prepared = { call: CallRequest; body?: string; headers: Record<string, string>; bytes: number };
 /** What an Idempotency-Key stands for: the callIds of its first submission, and whether that one was accepted. */
 type IdempotencyEntry = { callIds: string[]; accepted: boolean };
+
+/** What a queued call counts against its org's byte budget (CONTRACT §11): method, URL, headers and body. */
+function queuedBytes(method: string, url: string, headers: Record<string, string>, body: string | undefined): number {
+  let bytes = method.length + Buffer.byteLength(url) + (body === undefined ? 0 : Buffer.byteLength(body));
+  for (const [name, value] of Object.entries(headers)) bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return bytes;
+}
 
 function serializeBody(call: CallRequest): { body?: string; headers: Record<string, string> } {
   const headers = { ...call.headers };
@@ -47,83 +60,117 @@ function serializeBody(call: CallRequest): { body?: string; headers: Record<stri
   return { body: JSON.stringify(call.body), headers: hasContentType ? headers : { ...headers, "content-type": "application/json" } };
 }
 
+export interface CallServiceDeps {
+  db: Db;
+  redis: Redis;
+  keys: RuntimeKeys;
+  queues: RuntimeQueues;
+  records: CallStore;
+  unthrottled: UnthrottledLanes;
+  egress: EgressPolicy;
+  settings: RuntimeSettings;
+}
+
+/** A submission: its calls (one, or a batch's) and the Idempotency-Key it came with. */
+export interface Submission {
+  calls: CallRequest[];
+  /** Whether it came as a batch: problems are then reported as `calls.<i>.<field>`. */
+  batch: boolean;
+  idempotencyKey?: string;
+}
+
 /**
- * Accepts outbound calls: matches each against the org's active runtime version, reserves queue capacity,
- * writes the records and enqueues the jobs. All or nothing per request.
+ * Accepts outbound calls: checks their hosts against the egress policy, matches each against the org's active
+ * runtime version, reserves queue capacity (calls and bytes), writes the records and enqueues the jobs. All or
+ * nothing per request.
  */
 export class CallService {
-  constructor(
-    private readonly db: Db,
-    private readonly redis: Redis,
-    private readonly keys: RuntimeKeys,
-    private readonly queues: RuntimeQueues,
-    private readonly records: CallStore,
-    private readonly settings: RuntimeSettings,
-  ) {
-    redis.defineCommand("sluiceReserveCapacity", { numberOfKeys: 1, lua: RESERVE_CAPACITY });
+  constructor(private readonly deps: CallServiceDeps) {
+    deps.redis.defineCommand("sluiceReserveCapacity", { numberOfKeys: 2, lua: RESERVE_CAPACITY });
   }
 
-  async accept(principal: Principal, calls: CallRequest[], idempotencyKey?: string): Promise<AcceptedCall[]> {
-    const prepared = calls.map((call) => ({ call, ...serializeBody(call) }));
+  async accept(principal: Principal, submission: Submission): Promise<AcceptedCall[]> {
+    const { calls, idempotencyKey } = submission;
+    this.refuseDeniedHosts(submission);
+    const prepared = calls.map((call): Prepared => {
+      const serialized = serializeBody(call);
+      const headers = idempotencyKey ? { ...serialized.headers, "Idempotency-Key": idempotencyKey } : serialized.headers;
+      return { call, ...serialized, headers, bytes: queuedBytes(call.method, call.url, headers, serialized.body) };
+    });
     if (prepared.some((p) => p.body !== undefined && Buffer.byteLength(p.body) > MAX_CALL_BODY_BYTES)) {
       throw new ApiError("PAYLOAD_TOO_LARGE", { message: "a call body exceeds the 1 MB limit" });
     }
     const callIds = calls.map(() => randomUUID());
     // Hashed like tokens: a bounded key length, and the caller's value never sits in Redis as given.
-    const idemKey = idempotencyKey ? this.keys.idempotency(principal.orgId, hashToken(idempotencyKey)) : undefined;
+    const idemKey = idempotencyKey ? this.deps.keys.idempotency(principal.orgId, hashToken(idempotencyKey)) : undefined;
     if (idemKey) {
       const pending: IdempotencyEntry = { callIds, accepted: false };
-      const claimed = await this.redis.set(idemKey, JSON.stringify(pending), "PX", IDEMPOTENCY_PENDING_TTL_MS, "NX");
-      if (!claimed) return this.replay(principal, calls, idempotencyKey!, idemKey);
+      const claimed = await this.deps.redis.set(idemKey, JSON.stringify(pending), "PX", IDEMPOTENCY_PENDING_TTL_MS, "NX");
+      if (!claimed) return this.replay(principal, submission, idemKey);
     }
     try {
-      return await this.enqueue(principal, prepared, callIds, idempotencyKey, idemKey);
+      return await this.enqueue(principal, prepared, callIds, idemKey);
     } catch (error) {
-      if (idemKey) await this.redis.del(idemKey);
+      if (idemKey) await this.deps.redis.del(idemKey);
       throw error;
     }
   }
 
   async get(orgId: string, callId: string) {
-    const stored = await this.records.get(callId);
+    const stored = await this.deps.records.get(callId);
     if (!stored || stored.orgId !== orgId) throw new ApiError("CALL_NOT_FOUND", { context: `callId ${callId}` });
     return stored.record;
   }
 
-  private async enqueue(
-    principal: Principal,
-    prepared: { call: CallRequest; body?: string; headers: Record<string, string> }[],
-    callIds: string[],
-    idempotencyKey: string | undefined,
-    idemKey: string | undefined,
-  ): Promise<AcceptedCall[]> {
-    const matchOf = await this.matcherFor(principal.orgId);
-    const reserved = await (this.redis as RedisWithCapacity).sluiceReserveCapacity(
-      this.keys.orgQueued(principal.orgId),
+  /**
+   * CONTRACT §9: a URL whose host is an IP literal or `localhost` that the egress policy denies is refused now;
+   * any other host is checked when it is connected to.
+   */
+  private refuseDeniedHosts({ calls, batch }: Submission): void {
+    const problems: CallProblem[] = [];
+    calls.forEach((call, i) => {
+      for (const field of ["url", "callbackUrl"] as const) {
+        const url = call[field];
+        const refusal = url === undefined ? undefined : this.deps.egress.refusal(new URL(url));
+        if (refusal) problems.push({ path: batch ? `calls.${i}.${field}` : field, message: refusal });
+      }
+    });
+    if (problems.length) throw rejectedCalls(problems);
+  }
+
+  private async enqueue(principal: Principal, prepared: Prepared[], callIds: string[], idemKey: string | undefined): Promise<AcceptedCall[]> {
+    const { orgId } = principal;
+    const { maxQueuedPerOrg, maxQueuedBytesPerOrg } = this.deps.settings;
+    const matchOf = await this.matcherFor(orgId);
+    const totalBytes = prepared.reduce((sum, p) => sum + p.bytes, 0);
+    const reserved = await (this.deps.redis as RedisWithCapacity).sluiceReserveCapacity(
+      this.deps.keys.orgQueued(orgId),
+      this.deps.keys.orgQueuedBytes(orgId),
       prepared.length,
-      this.settings.maxQueuedPerOrg,
+      maxQueuedPerOrg,
+      totalBytes,
+      maxQueuedBytesPerOrg,
     );
-    if (reserved < 0) {
-      throw new ApiError("QUEUE_FULL", { headers: { "Retry-After": RETRY_AFTER_FULL_SECONDS } });
-    }
+    if (reserved === -1) throw queueFull({ setting: "RUNTIME_MAX_QUEUED_PER_ORG", max: maxQueuedPerOrg, unit: "calls" });
+    if (reserved === -2) throw queueFull({ setting: "RUNTIME_MAX_QUEUED_BYTES_PER_ORG", max: maxQueuedBytesPerOrg, unit: "bytes" });
     const acceptedAt = Date.now();
-    const jobs = prepared.map(({ call, body, headers }, i) => {
+    const jobs = prepared.map(({ call, body, headers, bytes }, i) => {
       const { lane, version } = matchOf(call);
       const record: NewCall = {
         callId: callIds[i]!,
-        orgId: principal.orgId,
+        orgId,
         method: call.method,
         url: call.url,
         throttled: lane.kind === "throttled",
         ...(version ? { throttlingConfigUid: version.configUid ?? undefined, runtimeVersionId: version.id, runtimeVersion: version.version } : {}),
         acceptedAt,
+        bytes,
       };
-      const forwarded = idempotencyKey ? { ...headers, "Idempotency-Key": idempotencyKey } : headers;
       const data: CallJob = {
-        orgId: principal.orgId,
+        orgId,
         method: call.method,
         url: call.url,
-        ...(Object.keys(forwarded).length ? { headers: forwarded } : {}),
+        ...(Object.keys(headers).length ? { headers } : {}),
         ...(body !== undefined ? { body } : {}),
         timeoutMs: call.timeoutMs,
         ...(call.callbackUrl ? { callbackUrl: call.callbackUrl } : {}),
@@ -135,50 +182,55 @@ export class CallService {
       // Records and jobs are written without waiting for each other. The records are written first on the same
       // connection, and Redis runs one connection's commands in order, so no worker can take a job before its record
       // exists. A job whose record write failed is skipped by the worker.
+      const lanes = groupByLane(jobs);
       await Promise.all([
-        this.records.create(jobs.map(({ record }) => record)),
-        ...[...groupByLane(jobs)].map(([lane, group]) =>
-          this.queues.get(lane).addBulk(group.map(({ record, data }) => ({ name: "call", data, opts: JOB_OPTIONS(record.callId) }))),
+        this.deps.records.create(jobs.map(({ record }) => record)),
+        ...[...lanes].map(([lane, group]) =>
+          this.deps.queues.get(lane).addBulk(group.map(({ record, data }) => ({ name: "call", data, opts: JOB_OPTIONS(record.callId) }))),
         ),
       ]);
+      // Only once its calls are in the queue: a worker that finds the lane empty forgets it until the next touch.
+      if ([...lanes.keys()].some((lane) => lane.kind === "unthrottled")) await this.deps.unthrottled.touch(orgId);
       if (idemKey) {
         const done: IdempotencyEntry = { callIds, accepted: true };
-        await this.redis.set(idemKey, JSON.stringify(done), "PX", IDEMPOTENCY_TTL_MS);
+        await this.deps.redis.set(idemKey, JSON.stringify(done), "PX", IDEMPOTENCY_TTL_MS);
       }
     } catch (error) {
       // Nothing accepted half-way: give the capacity back and forget the records (an already-added job
       // finds no record and is skipped by the worker).
-      await this.redis
+      await this.deps.redis
         .multi()
-        .decrby(this.keys.orgQueued(principal.orgId), prepared.length)
-        .del(...jobs.map((j) => this.keys.call(j.record.callId)))
+        .decrby(this.deps.keys.orgQueued(orgId), prepared.length)
+        .decrby(this.deps.keys.orgQueuedBytes(orgId), totalBytes)
+        .del(...jobs.map((j) => this.deps.keys.call(j.record.callId)))
         .exec();
       throw error;
     }
     return jobs.map(({ record }) => accepted(record));
   }
 
-  /** The org's active runtime version decides, per call, between its throttled queue and the unthrottled one. */
+  /** The org's active runtime version decides, per call, between its throttled queue and the org's unthrottled one. */
   private async matcherFor(orgId: string): Promise<(call: CallRequest) => Matched> {
-    const version = await this.db.runtimeVersion.findFirst({ where: { orgId, status: "active" } });
-    if (!version) return () => ({ lane: UNTHROTTLED });
+    const unthrottled = { lane: unthrottledLane(orgId) };
+    const version = await this.deps.db.runtimeVersion.findFirst({ where: { orgId, status: "active" } });
+    if (!version) return () => unthrottled;
     const matches = compileMatcher(version.urlPattern, version.methods);
-    const lane: Lane = { kind: "throttled", runtimeVersionId: version.id };
-    return (call) => (matches(call.method, new URL(call.url)) ? { lane, version } : { lane: UNTHROTTLED });
+    const lane = throttledLane(version.id);
+    return (call) => (matches(call.method, new URL(call.url)) ? { lane, version } : unthrottled);
   }
 
   /**
    * A repeated Idempotency-Key answers with the first submission's calls, once that submission was accepted.
    * While it is being accepted, wait; if it was refused (its key is gone), this submission counts as the first.
    */
-  private async replay(principal: Principal, calls: CallRequest[], idempotencyKey: string, idemKey: string): Promise<AcceptedCall[]> {
+  private async replay(principal: Principal, submission: Submission, idemKey: string): Promise<AcceptedCall[]> {
     const orgId = principal.orgId;
     let entry: IdempotencyEntry;
     for (;;) {
-      const stored = await this.redis.get(idemKey);
-      if (stored === null) return this.accept(principal, calls, idempotencyKey);
+      const stored = await this.deps.redis.get(idemKey);
+      if (stored === null) return this.accept(principal, submission);
       entry = JSON.parse(stored) as IdempotencyEntry;
-      if (entry.callIds.length !== calls.length) {
+      if (entry.callIds.length !== submission.calls.length) {
         throw new ApiError("IDEMPOTENCY_MISMATCH", { context: `the key was first used for ${entry.callIds.length} call(s)` });
       }
       if (entry.accepted) break;
@@ -186,7 +238,7 @@ export class CallService {
     }
     return Promise.all(
       entry.callIds.map(async (callId) => {
-        const stored = await this.records.get(callId);
+        const stored = await this.deps.records.get(callId);
         if (!stored || stored.orgId !== orgId) return { callId, state: "queued" as const, throttled: false };
         return accepted(stored.record, stored.record.state);
       }),
@@ -210,7 +262,7 @@ function accepted(
 function groupByLane<T extends { lane: Lane }>(jobs: T[]): Map<Lane, T[]> {
   const byName = new Map<string, { lane: Lane; jobs: T[] }>();
   for (const job of jobs) {
-    const name = job.lane.kind === "throttled" ? job.lane.runtimeVersionId : "";
+    const name = laneId(job.lane);
     const group = byName.get(name) ?? { lane: job.lane, jobs: [] };
     group.jobs.push(job);
     byName.set(name, group);

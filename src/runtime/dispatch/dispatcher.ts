@@ -1,45 +1,59 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../shared/logger.js";
 import type { CallStore, FinalOutcome } from "../call-store.js";
-import type { HttpSender } from "./http-sender.js";
-import type { Lane } from "../keys.js";
-import type { Pacer } from "./pacer.js";
-import { pauseUntil } from "./pause-headers.js";
+import type { RuntimeKeys } from "../keys.js";
 import type { QueuedCall } from "../queues.js";
 import type { RuntimeStats } from "../stats.js";
+import type { HttpSender } from "./http-sender.js";
+import type { Pacer } from "./pacer.js";
+import { pauseUntil } from "./pause-headers.js";
 
 /** Sends that count against the limit: the first one plus 3 retries (as in Journey Optimizer). */
 export const MAX_ATTEMPTS = 4;
 const NOT_RETRIED = new Set([401, 403, 404]);
+const PAUSE_STATUSES = new Set([429, 503]);
 const RETRY_BACKOFF_MS = 200;
 const CALLBACK_TIMEOUT_MS = 10_000;
 /** A send leaving this much after its slot is re-logged at its real time (see Pacer.restamp). */
 const RESTAMP_AFTER_MS = 2;
+/**
+ * An unthrottled call whose origin is paused for longer than this leaves the worker until the pause ends instead of
+ * holding one of its lane's places (CONTRACT §11); shorter waits are cheaper to sleep through.
+ */
+const DEFER_AFTER_MS = 250;
 
 export interface DispatcherDeps {
   records: CallStore;
   pacer: Pacer;
   sender: HttpSender;
   stats: RuntimeStats;
+  keys: RuntimeKeys;
   logger: Logger;
   retentionMs: number;
   /** True once a lane's runtime version has finished draining: its calls are dropped, never sent. */
-  drained(lane: Lane): boolean;
+  drained(lane: QueuedCall["lane"]): boolean;
 }
 
+/** What became of a dispatch: the call ended (or is no longer this worker's), or it waits outside the worker. */
+export type DispatchResult = { kind: "done" } | { kind: "defer"; untilMs: number };
+
+const DONE: DispatchResult = { kind: "done" };
 
 /**
  * Takes one call from queued to a terminal state (CONTRACT §6): never after its 6 h retention or its version's
- * drain, each send paced by the lane's slot, up to 3 retries within `timeoutMs` (not after 401/403/404),
- * and a Retry-After-like answer to 429/503 pausing the whole lane without counting as an attempt.
+ * drain, each send paced by the lane's slot, up to 3 retries within `timeoutMs` (not after 401/403/404, nor after
+ * a redirect, which is never followed), and a 429/503 pausing the call's lane (or, unthrottled, its org's calls to
+ * that origin) without counting as an attempt: until the time its headers give, or by the header-less backoff.
+ * A connection the egress policy refuses ends the call at once.
  */
 export class CallDispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
 
-  async dispatch(job: QueuedCall): Promise<void> {
+  async dispatch(job: QueuedCall): Promise<DispatchResult> {
     const { records, pacer, sender, stats } = this.deps;
     const origin = new URL(job.url).origin;
     const expiresAt = job.acceptedAt + this.deps.retentionMs;
+    const backoffKey = this.deps.keys.backoff(job.lane, origin);
     let spentMs = 0;
     let last: FinalOutcome | undefined;
     for (;;) {
@@ -51,16 +65,22 @@ export class CallDispatcher {
       const sendId = `${job.callId}:${Date.now()}`;
       let begun = await pacer.begin(job.lane, origin, job.callId, sendId);
       while (begun.kind === "wait") {
+        if (begun.paused && job.lane.kind === "unthrottled" && begun.ms > DEFER_AFTER_MS) {
+          if (spentMs > 0) await records.saveSpent(job.callId, spentMs);
+          return { kind: "defer", untilMs: Date.now() + begun.ms };
+        }
         await sleep(begun.ms);
         const stopWhileWaiting = this.stopReason(job, expiresAt);
         if (stopWhileWaiting) return this.finish(job, stopWhileWaiting);
         begun = await pacer.begin(job.lane, origin, job.callId, sendId);
       }
       // Gone: the API rolled the submission back, or the call ended (a redelivery after a crash, or the sweeper's).
-      if (begun.kind === "gone") return;
+      if (begun.kind === "gone") return DONE;
       const { attempts, issuedAt } = begun;
+      spentMs = Math.max(spentMs, begun.spentMs);
 
       const outcome = await sender.send({
+        pool: job.orgId,
         method: job.method,
         url: job.url,
         headers: job.headers ?? {},
@@ -72,23 +92,28 @@ export class CallDispatcher {
         },
       });
       spentMs += outcome.durationMs;
+      const sent = { lastSendMs: outcome.durationMs, backoffKey };
 
       if (outcome.ok) {
         const response = { status: outcome.status, headers: outcome.headers, bodyPreview: outcome.bodyPreview };
-        if (outcome.status >= 200 && outcome.status < 300) return this.finish(job, { state: "succeeded", response }, outcome.durationMs);
+        if (outcome.status >= 200 && outcome.status < 300) return this.finish(job, { state: "succeeded", response }, sent);
+        if (outcome.status >= 300 && outcome.status < 400) {
+          return this.finish(job, { state: "failed", response, error: `HTTP ${outcome.status}: redirects are not followed` }, sent);
+        }
         last = { state: "failed", response, error: `HTTP ${outcome.status}` };
-        if (NOT_RETRIED.has(outcome.status)) return this.finish(job, last, outcome.durationMs);
-        const pausedUntil = pauseUntil(outcome.status, outcome.headers, Date.now());
-        if (pausedUntil !== undefined) {
-          await Promise.all([records.uncountAttempt(job.callId), stats.latency(job.lane, outcome.durationMs)]);
-          await pacer.pause(job.lane, origin, pausedUntil);
+        if (NOT_RETRIED.has(outcome.status)) return this.finish(job, last, sent);
+        if (PAUSE_STATUSES.has(outcome.status)) {
+          await Promise.all([records.requeue(job.callId), stats.latency(job.lane, outcome.durationMs)]);
+          await pacer.pause(job.lane, origin, pauseUntil(outcome.status, outcome.headers, Date.now()));
           continue;
         }
+      } else if (outcome.error === "egress_denied") {
+        return this.finish(job, { state: "failed", error: `egress_denied: ${outcome.message}` });
       } else {
         last = { state: "failed", error: `${outcome.error}: ${outcome.message}` };
       }
       const budgetLeft = job.timeoutMs - spentMs;
-      if (attempts >= MAX_ATTEMPTS || budgetLeft <= 0) return this.finish(job, last, outcome.durationMs);
+      if (attempts >= MAX_ATTEMPTS || budgetLeft <= 0) return this.finish(job, last, sent);
       await stats.latency(job.lane, outcome.durationMs);
       const backoff = Math.min(RETRY_BACKOFF_MS * 2 ** (attempts - 1), budgetLeft);
       await sleep(backoff);
@@ -107,17 +132,19 @@ export class CallDispatcher {
     return undefined;
   }
 
-  /** `lastSendMs`: how long the call's last send took, if it was sent. */
-  private async finish(job: QueuedCall, outcome: FinalOutcome, lastSendMs?: number): Promise<void> {
-    if (!(await this.deps.records.finish(job.callId, job.orgId, job.lane, outcome, lastSendMs))) return;
-    if (job.callbackUrl) await this.notify(job.callbackUrl, job.callId);
+  /** `sent`: the call's last send (its latency, and the backoff a success ends), if it was sent. */
+  private async finish(job: QueuedCall, outcome: FinalOutcome, sent?: { lastSendMs: number; backoffKey: string }): Promise<DispatchResult> {
+    if (!(await this.deps.records.finish(job.callId, job.orgId, job.lane, outcome, sent))) return DONE;
+    if (job.callbackUrl) await this.notify(job.orgId, job.callbackUrl, job.callId);
+    return DONE;
   }
 
   /** POSTs the final record to the caller's callbackUrl; a failing callback is logged, never retried forever. */
-  private async notify(callbackUrl: string, callId: string): Promise<void> {
+  private async notify(orgId: string, callbackUrl: string, callId: string): Promise<void> {
     const record = (await this.deps.records.get(callId))?.record;
     if (!record) return;
     const outcome = await this.deps.sender.send({
+      pool: orgId,
       method: "POST",
       url: callbackUrl,
       headers: { "content-type": "application/json" },

@@ -1,31 +1,37 @@
 /**
  * Sends one outbound call attempt (CONTRACT §6 "Send and retry"); retries and pauses are the caller's business.
  *
- * `createHttpSender({ connections })` owns one undici `Agent`: keep-alive pools with at most `connections` sockets
- * per origin, composed with the redirect interceptor. `send(request)` never throws; it resolves to a `SendOutcome`:
- * - `{ ok: true, status, headers, bodyPreview, durationMs }` for any HTTP answer, whatever its status.
- *   Header names are lower-case; repeated headers are joined with ", ". `bodyPreview` is the first 4096 bytes of
- *   the body decoded as UTF-8 (a multi-byte character cut at the limit becomes U+FFFD). The rest of the body is
- *   discarded without being buffered: up to 64 KB is drained in the background so the socket returns to the pool,
- *   a longer body closes the socket.
- * - `{ ok: false, error: "timeout" | "network", message, durationMs }` otherwise. `timeout`: the attempt (connect,
- *   redirects, headers and the body preview) did not finish within `timeoutMs`. `network`: anything else that
- *   prevented an HTTP answer: refused/reset connection, DNS, TLS, a redirect loop, or a header undici refuses to
- *   send (`connection`, `transfer-encoding`, `keep-alive`, `upgrade`, `expect`).
- * Redirects (300, 301, 302, 303, 307, 308 with a Location) are followed, across origins too, up to 5 hops; the
- * 6th redirect response is returned as is. As undici does, 301/302 after POST and 303 become GET without a body,
- * and `authorization`/`cookie` headers are dropped when the redirect leaves the origin.
+ * `createHttpSender({ egress, proxyUrl, connections })` keeps one undici dispatcher per pool (an org): keep-alive
+ * pools with at most `connections` sockets per origin, so one org's slow target cannot hold the sockets another
+ * org's calls to the same origin need (CONTRACT §11). Every connection goes through the egress policy
+ * (`egressConnector`, CONTRACT §9); with `proxyUrl` every request goes through that HTTP(S) proxy instead, and the
+ * policy applies to the proxy's address. A dispatcher unused for `idleCloseMs` is closed.
+ *
+ * `send(request)` never throws; it resolves to a `SendOutcome`:
+ * - `{ ok: true, status, headers, bodyPreview, durationMs }` for any HTTP answer, whatever its status. Redirects
+ *   are not followed: a 3xx is an answer like any other. Header names are lower-case; repeated headers are joined
+ *   with ", ". `bodyPreview` is the first 4096 bytes of the body decoded as UTF-8 (a multi-byte character cut at
+ *   the limit becomes U+FFFD). The rest of the body is discarded without being buffered: up to 64 KB is drained in
+ *   the background so the socket returns to the pool, a longer body closes the socket.
+ * - `{ ok: false, error: "timeout" | "network" | "egress_denied", message, durationMs }` otherwise. `timeout`: the
+ *   attempt (connect, headers and the body preview) did not finish within `timeoutMs`. `egress_denied`: the policy
+ *   refused the address (`message` is that address). `network`: anything else that prevented an HTTP answer:
+ *   refused/reset connection, DNS, TLS.
  * `close()` waits for in-flight attempts, then closes every socket.
  */
-import { Agent, DecoratorHandler, interceptors, request, type Dispatcher } from "undici";
+import { Agent, DecoratorHandler, Pool, ProxyAgent, request, type Dispatcher } from "undici";
+import { egressConnector, egressDenial } from "../../egress/connector.js";
+import type { EgressPolicy } from "../../egress/policy.js";
 
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 128;
-export const MAX_REDIRECTIONS = 5;
 export const BODY_PREVIEW_BYTES = 4096;
 const DRAIN_LIMIT_BYTES = 64 * 1024;
+const DEFAULT_IDLE_CLOSE_MS = 5 * 60_000;
 const UNDICI_TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
 export interface OutboundRequest {
+  /** Whose connection pool carries the request (the org): pools are never shared between orgs. */
+  pool: string;
   method: string;
   url: string;
   headers: Record<string, string>;
@@ -37,19 +43,54 @@ export interface OutboundRequest {
 
 export type SendOutcome =
   | { ok: true; status: number; headers: Record<string, string>; bodyPreview: string; durationMs: number }
-  | { ok: false; error: "timeout" | "network"; message: string; durationMs: number };
+  | { ok: false; error: "timeout" | "network" | "egress_denied"; message: string; durationMs: number };
 
 export interface HttpSender {
   send(request: OutboundRequest): Promise<SendOutcome>;
   close(): Promise<void>;
 }
 
-export function createHttpSender(options: { connections?: number } = {}): HttpSender {
-  const agent = new Agent({ connections: options.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN });
-  const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }), reportWire);
+export interface HttpSenderOptions {
+  egress: EgressPolicy;
+  /** OUTBOUND_PROXY_URL: every request goes through this HTTP(S) proxy. */
+  proxyUrl?: string;
+  connections?: number;
+  idleCloseMs?: number;
+}
+
+export function createHttpSender(options: HttpSenderOptions): HttpSender {
+  const connections = options.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN;
+  const connect = egressConnector(options.egress);
+  const idleCloseMs = options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS;
+  const pools = new Map<string, { agent: Dispatcher; dispatcher: Dispatcher; lastUsed: number }>();
+
+  const createPool = () => {
+    const agent = options.proxyUrl
+      ? new ProxyAgent({ uri: options.proxyUrl, connections, clientFactory: (origin, opts) => new Pool(origin, { ...opts, connect }) })
+      : new Agent({ connections, connect });
+    return { agent, dispatcher: agent.compose(reportWire), lastUsed: 0 };
+  };
+  const closeIdle = setInterval(() => {
+    const cutoff = Date.now() - idleCloseMs;
+    for (const [key, pool] of pools) {
+      if (pool.lastUsed >= cutoff) continue;
+      pools.delete(key);
+      void pool.agent.close().catch(() => undefined);
+    }
+  }, Math.min(idleCloseMs, 60_000)).unref();
+
   return {
-    send: (outbound) => sendAttempt(dispatcher, outbound),
-    close: () => agent.close(),
+    send(outbound) {
+      let pool = pools.get(outbound.pool);
+      if (!pool) pools.set(outbound.pool, (pool = createPool()));
+      pool.lastUsed = Date.now();
+      return sendAttempt(pool.dispatcher, outbound);
+    },
+    async close() {
+      clearInterval(closeIdle);
+      await Promise.all([...pools.values()].map((pool) => pool.agent.close()));
+      pools.clear();
+    },
   };
 }
 
@@ -75,6 +116,8 @@ async function sendAttempt(dispatcher: Dispatcher, outbound: OutboundRequest): P
       durationMs: elapsedMs(),
     };
   } catch (error) {
+    const denial = egressDenial(error);
+    if (denial) return { ok: false, error: "egress_denied", message: denial.address, durationMs: elapsedMs() };
     return {
       ok: false,
       error: deadline.aborted || isUndiciTimeout(error) ? "timeout" : "network",

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { TickBatcher } from "../../shared/tick-batcher.js";
-import { laneId, type Lane, type RuntimeKeys } from "../keys.js";
+import { throttledLane, type Lane, type RuntimeKeys } from "../keys.js";
 import { SECOND_COUNTER_TTL_S } from "../stats.js";
 
 /**
@@ -56,12 +56,13 @@ return {booked, tostring(start - now), tostring(interval), tostring(math.max(1, 
 /*
  * The moment a send starts, in one step: the hard limit, the call's record and the lane's counters.
  * - The call must still be pending (not rolled back, not ended by another worker or the sweeper).
- * - The lane must not be paused (a Retry-After-like signal), whatever its kind.
+ * - The call's pause (its lane's, or for an unthrottled lane its origin's) must be over.
  * - Throttled lanes: at most `rate` sends in the last second across all workers. Pacing alone cannot promise it,
  *   since a busy event loop can release booked slots late and together. Early in a busy period the send is
  *   logged COLD_START_MS late (see there).
  * Then the send is logged, the record marked `sending` with one more attempt, and the lane's counters bumped.
- * Returns {0, attempts} to send now, {1, waitMs} to try again later, {2, 0} when the call is gone or ended.
+ * Returns {0, attempts, spentMs} to send now (spentMs: the call's budget spent before, see CallStore.saveSpent),
+ * {1, waitMs} when the last second is full, {3, waitMs} when paused, {2, 0} when the call is gone or ended.
  * KEYS: call record, lane stats, lane's sent-this-second counter, pause, [send log, rate].
  * ARGV: windowMs, member, coldStartMs, counterTtlS.
  */
@@ -69,7 +70,7 @@ const BEGIN = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'queued' and state ~= 'sending' then return {2, '0'} end
 local pausedFor = redis.call('PTTL', KEYS[4])
-if pausedFor > 0 then return {1, tostring(pausedFor)} end
+if pausedFor > 0 then return {3, tostring(pausedFor)} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 if KEYS[5] then
@@ -93,7 +94,7 @@ redis.call('HINCRBY', KEYS[2], 'sent', 1)
 if attempts > 1 then redis.call('HINCRBY', KEYS[2], 'retried', 1) end
 redis.call('INCR', KEYS[3])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
-return {0, attempts}
+return {0, attempts, redis.call('HGET', KEYS[1], 'spentMs') or '0'}
 `;
 
 /** Moves logged sends later (they left late). KEYS: send log. ARGV: member, lateMs, member, lateMs, ... */
@@ -105,18 +106,34 @@ end
 return 1
 `;
 
-/** Sets a lane's pause to `untilMs` unless it is already paused longer. KEYS: pause. ARGV: untilMs. */
+/*
+ * Pauses calls until ARGV[1] (ms since epoch) unless already paused longer. ARGV[1] '' is a 429/503 with no hint:
+ * the pause is then the backoff of CONTRACT §6, 1 s doubling up to 60 s, whose exponent (KEYS[2]) grows once per
+ * pause (answers to sends made before it do not grow it again) and is cleared by a success (CallStore.finish).
+ * Returns the instant the pause ends. KEYS: pause, backoff. ARGV: untilMs or '', backoff base ms, backoff max ms,
+ * backoff memory ms.
+ */
 const PAUSE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local untilMs = tonumber(ARGV[1])
-if untilMs > current then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', math.max(1, math.ceil(untilMs - now)))
+if not untilMs then
+  if current > now then return tostring(current) end
+  local streak = redis.call('INCR', KEYS[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  untilMs = now + math.min(tonumber(ARGV[2]) * 2 ^ math.min(streak - 1, 30), tonumber(ARGV[3]))
 end
-return 1
+if untilMs <= current then return tostring(current) end
+redis.call('SET', KEYS[1], tostring(math.ceil(untilMs)), 'PX', math.max(1, math.ceil(untilMs - now)))
+return tostring(math.ceil(untilMs))
 `;
 
+/** The header-less 429/503 backoff (CONTRACT §6). */
+export const BACKOFF_BASE_MS = 1000;
+export const BACKOFF_MAX_MS = 60_000;
+/** A backoff exponent not renewed by another header-less answer for this long starts again from 1 s. */
+const BACKOFF_MEMORY_MS = 10 * 60_000;
 
 /** Hands out send slots: paced to the runtime version's rate for throttled lanes, pause-aware for every lane. */
 export class Pacer {
@@ -133,7 +150,7 @@ export class Pacer {
     private readonly keys: RuntimeKeys,
   ) {
     redis.defineCommand("sluiceReserve", { numberOfKeys: 3, lua: RESERVE });
-    redis.defineCommand("sluicePause", { numberOfKeys: 1, lua: PAUSE });
+    redis.defineCommand("sluicePause", { numberOfKeys: 2, lua: PAUSE });
     redis.defineCommand("sluiceBegin", { lua: BEGIN });
     redis.defineCommand("sluiceRestamp", { numberOfKeys: 1, lua: RESTAMP });
   }
@@ -152,7 +169,7 @@ export class Pacer {
   }
 
   private async reserveMany(runtimeVersionId: string, count: number): Promise<Slot[]> {
-    const lane: Lane = { kind: "throttled", runtimeVersionId };
+    const lane = throttledLane(runtimeVersionId);
     const [booked, firstWaitMs, intervalMs, retryInMs] = (await (this.redis as RedisWithScripts).sluiceReserve(
       this.keys.tat(runtimeVersionId),
       this.keys.rate(runtimeVersionId),
@@ -168,27 +185,29 @@ export class Pacer {
 
   /**
    * Tries to start a send of call `callId` (see BEGIN); `sendId` names the send in the lane's log.
-   * - `go`: send now. `attempts` counts this send; `issuedAt` (performance.now()) is when the granting check was
-   *   issued, which the send's lateness is measured from.
-   * - `wait`: the lane is paused or its last second is full; try again in `ms`.
+   * - `go`: send now. `attempts` counts this send; `spentMs` is the call's budget spent before (across waits
+   *   outside a worker); `issuedAt` (performance.now()) is when the granting check was issued, which the send's
+   *   lateness is measured from.
+   * - `wait`: the lane's last second is full (`paused` false) or the call's pause is on (`paused` true); try again
+   *   in `ms`.
    * - `gone`: the call was rolled back or has ended, and must not be sent.
    */
   async begin(lane: Lane, origin: string, callId: string, sendId: string): Promise<BeginResult> {
-    const id = laneId(lane);
-    const second = this.keys.sentInSecond(id, Math.floor(Date.now() / 1000));
-    const keys = [this.keys.call(callId), this.keys.stats(id), second, this.keys.pause(lane, origin)];
-    if (lane.kind === "throttled") keys.push(this.keys.sendLog(id), this.keys.rate(id));
+    const second = this.keys.sentInSecond(lane, Math.floor(Date.now() / 1000));
+    const keys = [this.keys.call(callId), this.keys.stats(lane), second, this.keys.pause(lane, origin)];
+    if (lane.kind === "throttled") keys.push(this.keys.sendLog(lane.runtimeVersionId), this.keys.rate(lane.runtimeVersionId));
     const issuedAt = performance.now();
-    const [code, value] = (await (this.redis as RedisWithScripts).sluiceBegin(
+    const [code, value, spentMs] = (await (this.redis as RedisWithScripts).sluiceBegin(
       keys.length,
       ...keys,
       SLIDING_WINDOW_MS,
       sendId,
       COLD_START_MS,
       SECOND_COUNTER_TTL_S,
-    )) as [number, number | string];
-    if (code === 0) return { kind: "go", attempts: Number(value), issuedAt };
-    return code === 1 ? { kind: "wait", ms: Number(value) } : { kind: "gone" };
+    )) as [number, number | string, string?];
+    if (code === 0) return { kind: "go", attempts: Number(value), spentMs: Number(spentMs), issuedAt };
+    if (code === 2) return { kind: "gone" };
+    return { kind: "wait", ms: Number(value), paused: code === 3 };
   }
 
   /**
@@ -200,9 +219,20 @@ export class Pacer {
     await this.restamps.add(lane.runtimeVersionId, [sendId, lateMs]);
   }
 
-  /** Pauses the whole lane (every worker process) until `untilMs`. */
-  async pause(lane: Lane, origin: string, untilMs: number): Promise<void> {
-    await (this.redis as RedisWithScripts).sluicePause(this.keys.pause(lane, origin), Math.ceil(untilMs));
+  /**
+   * Pauses a throttled lane, or an unthrottled lane's calls to `origin`, for every worker process: until
+   * `untilMs`, or by the backoff of a 429/503 with no hint when `untilMs` is undefined. Resolves with the end.
+   */
+  async pause(lane: Lane, origin: string, untilMs?: number): Promise<number> {
+    const end = await (this.redis as RedisWithScripts).sluicePause(
+      this.keys.pause(lane, origin),
+      this.keys.backoff(lane, origin),
+      untilMs === undefined ? "" : Math.ceil(untilMs),
+      BACKOFF_BASE_MS,
+      BACKOFF_MAX_MS,
+      BACKOFF_MEMORY_MS,
+    );
+    return Number(end);
   }
 
   async setRate(runtimeVersionId: string, ratePerSecond: number): Promise<void> {
@@ -213,7 +243,10 @@ export class Pacer {
 /** A booked slot (send in `inMs`), or none within the horizon (ask again in `inMs`). */
 type Slot = { booked: boolean; inMs: number };
 
-export type BeginResult = { kind: "go"; attempts: number; issuedAt: number } | { kind: "wait"; ms: number } | { kind: "gone" };
+export type BeginResult =
+  | { kind: "go"; attempts: number; spentMs: number; issuedAt: number }
+  | { kind: "wait"; ms: number; paused: boolean }
+  | { kind: "gone" };
 
 type RedisWithScripts = Redis & {
   sluiceReserve(...args: (string | number)[]): Promise<unknown>;

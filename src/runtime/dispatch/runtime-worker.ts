@@ -1,30 +1,38 @@
 import { randomUUID } from "node:crypto";
-import { Worker, type Job } from "bullmq";
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Db } from "../../db/prisma.js";
 import type { Logger } from "../../shared/logger.js";
-import type { CallDispatcher } from "./dispatcher.js";
-import { UNTHROTTLED, type Lane, type RuntimeKeys } from "../keys.js";
-import { BOOKING_HORIZON_MS, type Pacer } from "./pacer.js";
-import type { CallJob, QueuedCall } from "../queues.js";
+import { throttledLane, type Lane, type RuntimeKeys } from "../keys.js";
+import type { RuntimeQueues } from "../queues.js";
 import type { RuntimeSettings } from "../settings.js";
-import type { Sweeper } from "./sweeper.js";
+import type { UnthrottledLaneEntry, UnthrottledLanes } from "../unthrottled-lanes.js";
 import { heartbeatKey, HEARTBEAT_TTL_MS } from "../worker-heartbeats.js";
+import type { LaneWorkers } from "./lane-workers.js";
+import { BOOKING_HORIZON_MS } from "./pacer.js";
+import type { Sweeper } from "./sweeper.js";
 
 const SYNC_INTERVAL_MS = 500;
+/**
+ * How often to look for unthrottled lanes that just received calls: a lane's first call waits for this (plus its
+ * worker's start), so it is short; the look reads only lanes touched in the last LANE_LOOKBACK_MS.
+ */
+const NEW_LANE_INTERVAL_MS = 100;
+const LANE_LOOKBACK_MS = 5000;
 const HEARTBEAT_INTERVAL_MS = HEARTBEAT_TTL_MS / 3;
 const MAX_SWEEP_INTERVAL_MS = 10_000;
 /** Time a call spends being sent, on top of its wait for the slot, when sizing a lane's concurrency. */
 const IN_FLIGHT_ALLOWANCE_MS = 100;
-
+/** An unthrottled lane whose worker has had nothing to do for this long, and whose queue is empty, is closed. */
+const UNTHROTTLED_IDLE_MS = 60_000;
+const PENDING_TYPES = ["wait", "delayed", "prioritized", "active"] as const;
 
 export interface RuntimeWorkerDeps {
   db: Db;
   redis: Redis;
-  redisUrl: string;
   keys: RuntimeKeys;
-  pacer: Pacer;
-  dispatcher: CallDispatcher;
+  queues: RuntimeQueues;
+  unthrottled: UnthrottledLanes;
+  workers: LaneWorkers;
   sweeper: Sweeper;
   settings: RuntimeSettings;
   logger: Logger;
@@ -32,15 +40,19 @@ export interface RuntimeWorkerDeps {
 }
 
 /**
- * The worker half (SERVICES=worker). Every 500 ms it reads the runtime versions from Postgres, keeps one BullMQ
- * worker per queue (each version's, plus the unthrottled one) and republishes each version's rate, so an update
- * takes effect within a second even if the API's own write was lost. It also beats a heartbeat and sweeps.
+ * The worker half (SERVICES=worker). Every 500 ms it reads the runtime versions from Postgres and the orgs'
+ * unthrottled lanes from Redis, and keeps one BullMQ worker per lane with work (each version's queue, each org's
+ * unthrottled queue); it republishes each version's rate, so an update takes effect within a second even if the
+ * API's own write was lost. It also beats a heartbeat and sweeps.
  */
 export class RuntimeWorker {
   readonly id = `${process.pid}-${randomUUID().slice(0, 8)}`;
-  private readonly workers = new Map<string, { worker: Worker<CallJob>; connection: Redis }>();
   /** Runtime versions as of the last sync: id → drainUntil (ms), undefined while active. */
   private readonly versions = new Map<string, number | undefined>();
+  /** Unthrottled lanes that may hold calls, as of the last sync: org → when a call last joined. */
+  private unthrottled: UnthrottledLaneEntry[] = [];
+  /** Orgs whose unthrottled lane was found empty: the `joinedAt` seen then. A later call reopens the lane. */
+  private readonly emptyAt = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private syncing: Promise<void> = Promise.resolve();
 
@@ -55,12 +67,12 @@ export class RuntimeWorker {
   }
 
   async start(): Promise<void> {
-    this.ensureWorker(UNTHROTTLED);
     await this.sync();
     await this.beat();
     const { retentionMs, drainMs } = this.deps.settings;
     const sweepEvery = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(100, Math.min(retentionMs, drainMs) / 4));
     this.every(SYNC_INTERVAL_MS, () => (this.syncing = this.sync()));
+    this.every(NEW_LANE_INTERVAL_MS, async () => this.openLanes(await this.deps.unthrottled.joinedSince(Date.now() - LANE_LOOKBACK_MS)));
     this.every(HEARTBEAT_INTERVAL_MS, () => this.beat());
     this.every(sweepEvery, () => this.deps.sweeper.sweep(this.lanes(), Math.max(sweepEvery * 2, 5000)));
     this.deps.logger.info({ workerId: this.id }, "runtime worker started");
@@ -70,14 +82,7 @@ export class RuntimeWorker {
   async stop(graceMs: number): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.syncing;
-    const entries = [...this.workers.values()];
-    this.workers.clear();
-    const graceful = Promise.all(entries.map(({ worker }) => worker.close()));
-    const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), graceMs).unref());
-    if ((await Promise.race([graceful, timeout])) === "timeout") {
-      await Promise.all(entries.map(({ worker }) => worker.close(true)));
-    }
-    await Promise.all(entries.map(({ connection }) => connection.quit().catch(() => connection.disconnect())));
+    await this.deps.workers.closeAll(graceMs);
     await this.deps.redis.zrem(heartbeatKey(this.deps.redisPrefix), this.id).catch(() => undefined);
   }
 
@@ -89,31 +94,77 @@ export class RuntimeWorker {
     );
   }
 
+  /** Every lane that may hold calls: the sweeper's scope. */
   private lanes(): Lane[] {
-    return [UNTHROTTLED, ...[...this.versions.keys()].map((id): Lane => ({ kind: "throttled", runtimeVersionId: id }))];
+    return [...this.unthrottled.map((entry) => entry.lane), ...[...this.versions.keys()].map(throttledLane)];
   }
 
   private async sync(): Promise<void> {
-    const rows = await this.deps.db.runtimeVersion.findMany({ select: { id: true, maxThroughput: true, drainUntil: true } });
+    await Promise.all([this.syncVersions(), this.syncUnthrottled()]);
+  }
+
+  private async syncVersions(): Promise<void> {
+    const { db, redis, keys, workers } = this.deps;
+    const rows = await db.runtimeVersion.findMany({ select: { id: true, maxThroughput: true, drainUntil: true } });
     const seen = new Set<string>();
-    const rates = this.deps.redis.pipeline();
+    const rates = redis.pipeline();
     for (const row of rows) {
       seen.add(row.id);
       this.versions.set(row.id, row.drainUntil?.getTime());
-      const lane: Lane = { kind: "throttled", runtimeVersionId: row.id };
+      const lane = throttledLane(row.id);
       // A drained version's keys are being deleted by the sweeper: writing its rate again would leave one behind.
       if (this.drained(lane)) {
-        await this.closeWorker(this.deps.keys.queueName(lane), true);
+        await workers.close(lane, true);
         continue;
       }
-      rates.set(this.deps.keys.rate(row.id), String(row.maxThroughput));
-      this.ensureWorker(lane).concurrency = this.concurrencyFor(row.maxThroughput);
+      rates.set(keys.rate(row.id), String(row.maxThroughput));
+      workers.ensure(lane, this.concurrencyFor(row.maxThroughput));
     }
     await rates.exec();
     for (const id of [...this.versions.keys()].filter((id) => !seen.has(id))) {
       this.versions.delete(id);
-      await this.closeWorker(this.deps.keys.queueName({ kind: "throttled", runtimeVersionId: id }), true);
+      await workers.close(throttledLane(id), true);
     }
+  }
+
+  /**
+   * Every unthrottled lane that may hold calls: open a worker for those with work (see openLanes), and close the
+   * workers of lanes idle for a minute with nothing queued, so a process holds connections only for the orgs that
+   * are sending.
+   */
+  private async syncUnthrottled(): Promise<void> {
+    const { workers, queues } = this.deps;
+    this.unthrottled = await this.deps.unthrottled.live();
+    await this.openLanes(this.unthrottled);
+    const idleSince = Date.now() - UNTHROTTLED_IDLE_MS;
+    await Promise.all(
+      this.unthrottled.map(async ({ lane, joinedAt }) => {
+        const lastActive = workers.lastActive(lane);
+        if (lastActive === undefined || lastActive > idleSince || joinedAt > idleSince || (await this.hasPending(lane))) return;
+        this.emptyAt.set(lane.orgId, joinedAt);
+        await workers.close(lane, false);
+        await queues.forget(lane);
+      }),
+    );
+  }
+
+  /** Opens a worker for each lane that has had calls since it was last found empty. */
+  private async openLanes(entries: UnthrottledLaneEntry[]): Promise<void> {
+    const idleSince = Date.now() - UNTHROTTLED_IDLE_MS;
+    await Promise.all(
+      entries.map(async ({ lane, joinedAt }) => {
+        if (this.deps.workers.has(lane) || this.emptyAt.get(lane.orgId) === joinedAt) return;
+        // A lane with no call for a while (e.g. first seen after a restart) is opened only if it has work.
+        if (joinedAt < idleSince && !(await this.hasPending(lane))) return void this.emptyAt.set(lane.orgId, joinedAt);
+        this.emptyAt.delete(lane.orgId);
+        this.deps.workers.ensure(lane, this.deps.settings.concurrency);
+      }),
+    );
+  }
+
+  private async hasPending(lane: Lane): Promise<boolean> {
+    const counts = await this.deps.queues.get(lane).getJobCounts(...PENDING_TYPES);
+    return PENDING_TYPES.some((type) => (counts[type] ?? 0) > 0);
   }
 
   /**
@@ -122,44 +173,6 @@ export class RuntimeWorker {
    */
   private concurrencyFor(rate: number): number {
     return Math.min(this.deps.settings.concurrency, Math.ceil((rate * (BOOKING_HORIZON_MS + IN_FLIGHT_ALLOWANCE_MS)) / 1000) + 4);
-  }
-
-  private ensureWorker(lane: Lane): Worker<CallJob> {
-    const { keys, settings, dispatcher, logger } = this.deps;
-    const name = keys.queueName(lane);
-    const existing = this.workers.get(name);
-    if (existing) return existing.worker;
-    // BullMQ workers need their own connection, with no per-command retry limit.
-    const connection = new Redis(this.deps.redisUrl, { maxRetriesPerRequest: null } satisfies RedisOptions);
-    const queued = (job: Job<CallJob>): QueuedCall => ({ ...job.data, callId: job.id!, lane, acceptedAt: job.timestamp });
-    const worker = new Worker<CallJob>(name, (job) => dispatcher.dispatch(queued(job)), {
-      connection,
-      prefix: keys.bullPrefix,
-      concurrency: settings.concurrency,
-      lockDuration: settings.lockMs,
-      stalledInterval: settings.lockMs,
-      maxStalledCount: 10,
-      removeOnComplete: { count: 0 },
-      removeOnFail: { count: 0 },
-    });
-    worker.on("error", (error) => logger.warn({ err: error, queue: name }, "queue worker error"));
-    worker.on("failed", (job, error) => {
-      if (!job) return;
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-      logger.error({ err: error, callId: job.id, final }, "call dispatch crashed");
-      if (final) void dispatcher.abandon(queued(job), error).catch(() => undefined);
-    });
-    this.workers.set(name, { worker, connection });
-    return worker;
-  }
-
-  /** `force`: do not wait for active calls (their version is gone; they will be dropped or redelivered). */
-  private async closeWorker(name: string, force: boolean): Promise<void> {
-    const entry = this.workers.get(name);
-    if (!entry) return;
-    this.workers.delete(name);
-    await entry.worker.close(force);
-    await entry.connection.quit().catch(() => entry.connection.disconnect());
   }
 
   private async beat(): Promise<void> {

@@ -3,8 +3,9 @@ import type { Redis } from "ioredis";
 import type { Db } from "../../db/prisma.js";
 import type { Logger } from "../../shared/logger.js";
 import type { CallStore, FinalOutcome } from "../call-store.js";
-import type { Lane, RuntimeKeys } from "../keys.js";
+import { throttledLane, type Lane, type RuntimeKeys } from "../keys.js";
 import type { CallJob, RuntimeQueues } from "../queues.js";
+import type { UnthrottledLanes } from "../unthrottled-lanes.js";
 
 const PAGE = 1000;
 const PENDING_STATES = ["wait", "prioritized", "delayed"] as const;
@@ -15,6 +16,7 @@ const PENDING_STATES = ["wait", "prioritized", "delayed"] as const;
  *   so they hold no memory and take no rate slot.
  * - Drain end: a draining runtime version past its drainUntil marks its remaining calls `dropped`, then its
  *   queue, every Redis key it owns and its database row are deleted.
+ * - Unthrottled lanes that can no longer hold a call are forgotten.
  */
 export class Sweeper {
   constructor(
@@ -24,6 +26,7 @@ export class Sweeper {
       keys: RuntimeKeys;
       queues: RuntimeQueues;
       records: CallStore;
+      unthrottled: UnthrottledLanes;
       logger: Logger;
       retentionMs: number;
     },
@@ -37,6 +40,7 @@ export class Sweeper {
     try {
       for (const lane of lanes) await this.expire(lane);
       await this.finishDrains();
+      await this.deps.unthrottled.prune();
     } finally {
       await redis.del(lock);
     }
@@ -57,7 +61,7 @@ export class Sweeper {
     const { db, redis, keys, queues, logger } = this.deps;
     const ended = await db.runtimeVersion.findMany({ where: { status: "draining", drainUntil: { lte: new Date() } } });
     for (const version of ended) {
-      const lane: Lane = { kind: "throttled", runtimeVersionId: version.id };
+      const lane = throttledLane(version.id);
       const queue = queues.get(lane);
       await this.end(lane, await pendingIds(queue), { state: "dropped", error: "runtime version finished draining" });
       await queue.obliterate({ force: true });

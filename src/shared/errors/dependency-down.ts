@@ -11,6 +11,8 @@ const ADAPTER_KINDS = new Set([
 ]);
 // Postgres SQLSTATE classes 08 (connection exception) and 57P0x (server shutting down / not ready).
 const PG_STATE = /^(08...|57P0[1-4])$/;
+// Redis replies that mean "not now" rather than "wrong command": out of memory, loading, a replica, a failover.
+const REDIS_UNAVAILABLE = /^(OOM|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY) /;
 
 interface ErrorLike {
   code?: unknown;
@@ -30,7 +32,7 @@ function matches(error: ErrorLike): boolean {
     (typeof error.kind === "string" && ADAPTER_KINDS.has(error.kind)) ||
     error.name === "MaxRetriesPerRequestError" ||
     (typeof error.message === "string" &&
-      /Connection terminated|Connection is closed|connect ECONNREFUSED/.test(error.message))
+      (/Connection terminated|Connection is closed|connect ECONNREFUSED/.test(error.message) || REDIS_UNAVAILABLE.test(error.message)))
   );
 }
 

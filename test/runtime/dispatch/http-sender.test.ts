@@ -1,7 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BODY_PREVIEW_BYTES, createHttpSender, type OutboundRequest } from "../../../src/runtime/dispatch/http-sender.js";
+import { EgressPolicy } from "../../../src/egress/policy.js";
+import { parseRules } from "../../../src/egress/rules.js";
+import { BODY_PREVIEW_BYTES, createHttpSender, type HttpSender, type HttpSenderOptions, type OutboundRequest } from "../../../src/runtime/dispatch/http-sender.js";
+import { startConnectProxy, type ConnectProxy } from "../../support/connect-proxy.js";
+import { egressAllowFor } from "../../support/egress-allow.js";
+
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -9,22 +14,29 @@ interface Sink {
   url: string;
   /** Sockets that carried at least one request, by identity. */
   sockets: Set<Socket>;
+  /** Every TCP connection accepted, requests or not. */
+  connections: number;
   close(): Promise<void>;
 }
 
 async function startSink(handler: Handler): Promise<Sink> {
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server = createServer((req, res) => {
     sockets.add(req.socket);
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => handler(req, Buffer.concat(chunks).toString("utf8"), res));
   });
+  server.on("connection", () => connections++);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     sockets,
+    get connections() {
+      return connections;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -38,9 +50,16 @@ const MEDIUM_BODY = Buffer.alloc(20 * 1024, "m");
 
 let target: Sink;
 let otherOrigin: Sink;
-const sender = createHttpSender();
+let sender: HttpSender;
+
+/** An egress policy allowing exactly these sinks' addresses and ports. */
+const allowing = (...urls: string[]): EgressPolicy => new EgressPolicy({ allow: parseRules(egressAllowFor(...urls).EGRESS_ALLOW).rules });
+/** A sender allowed to reach exactly these sinks. */
+const senderFor = (urls: string[], options: Omit<HttpSenderOptions, "egress"> = {}): HttpSender =>
+  createHttpSender({ egress: allowing(...urls), ...options });
 
 const call = (overrides: Partial<OutboundRequest> & { url: string }): OutboundRequest => ({
+  pool: "org-a",
   method: "GET",
   headers: {},
   timeoutMs: 5000,
@@ -73,6 +92,8 @@ beforeAll(async () => {
       case "/cross":
         res.writeHead(307, { location: `${otherOrigin.url}/echo` });
         return void res.end();
+      case "/slow":
+        return void setTimeout(() => res.end("slow"), 1500);
       case "/hang":
         return; // never answers
       case "/stall-body":
@@ -83,6 +104,7 @@ beforeAll(async () => {
         res.end();
     }
   });
+  sender = senderFor([target.url, otherOrigin.url]);
 });
 
 afterAll(async () => {
@@ -138,38 +160,99 @@ describe("http sender: answers", () => {
   });
 });
 
-describe("http sender: redirects", () => {
-  it("follows a chain of 3 redirects", async () => {
+describe("http sender: redirects are never followed (CONTRACT §6, §9)", () => {
+  it("returns a 302 as the answer, Location and body included, and sends nothing else", async () => {
     const outcome = expectOk(await sender.send(call({ url: `${target.url}/hop/3` })));
-    expect(outcome).toMatchObject({ status: 200, bodyPreview: "arrived" });
+    expect(outcome).toMatchObject({ status: 302, headers: { location: "/hop/2" }, bodyPreview: "still 3 to go" });
   });
 
-  it("follows exactly 5 redirects", async () => {
-    const outcome = expectOk(await sender.send(call({ url: `${target.url}/hop/5` })));
-    expect(outcome).toMatchObject({ status: 200, bodyPreview: "arrived" });
+  it("does not follow a 307 to another origin: that origin is never contacted", async () => {
+    const before = otherOrigin.connections;
+    const outcome = expectOk(await sender.send(call({ url: `${target.url}/cross`, method: "POST", body: "payload" })));
+    expect(outcome.status).toBe(307);
+    expect(outcome.headers.location).toBe(`${otherOrigin.url}/echo`);
+    expect(otherOrigin.connections).toBe(before);
+  });
+});
+
+describe("http sender: the egress policy, at connect time (CONTRACT §9)", () => {
+  let unlisted: Sink;
+  beforeAll(async () => {
+    unlisted = await startSink((_req, _body, res) => res.end("should never be reached"));
+    return () => unlisted.close();
+  });
+  const port = () => new URL(unlisted.url).port;
+
+  it.each([
+    ["127.0.0.1", (p: string) => `http://127.0.0.1:${p}/x`, "127.0.0.1"],
+    ["2130706433", (p: string) => `http://2130706433:${p}/x`, "127.0.0.1"],
+    ["0x7f.0.0.1", (p: string) => `http://0x7f.0.0.1:${p}/x`, "127.0.0.1"],
+    ["::ffff:127.0.0.1", (p: string) => `http://[::ffff:127.0.0.1]:${p}/x`, "::ffff:7f00:1"],
+  ])("refuses the IP literal %s on a port the allow list does not name, before connecting", async (_notation, url, address) => {
+    const outcome = await sender.send(call({ url: url(port()) }));
+    expect(outcome).toMatchObject({ ok: false, error: "egress_denied", message: address });
+    expect(unlisted.connections).toBe(0);
   });
 
-  it("returns the 6th redirect response as is", async () => {
-    const outcome = expectOk(await sender.send(call({ url: `${target.url}/hop/6` })));
-    expect(outcome.status).toBe(302);
-    expect(outcome.headers.location).toBe("/hop/0");
-    expect(outcome.bodyPreview).toBe("still 1 to go");
+  it("refuses [::1]", async () => {
+    const outcome = await sender.send(call({ url: `http://[::1]:${port()}/x` }));
+    expect(outcome).toMatchObject({ ok: false, error: "egress_denied", message: "::1" });
   });
 
-  it("follows a redirect to another origin, keeping a 307's body but not its authorization", async () => {
-    const outcome = expectOk(
-      await sender.send(
-        call({
-          url: `${target.url}/cross`,
-          method: "POST",
-          headers: { "content-type": "text/plain", authorization: "Bearer secret", "x-custom": "kept" },
-          body: "payload",
-        }),
-      ),
-    );
-    const seen = JSON.parse(outcome.bodyPreview) as { origin: string; method: string; headers: object; body: string };
-    expect(seen).toMatchObject({ origin: "other", method: "POST", body: "payload", headers: { "x-custom": "kept" } });
-    expect(seen.headers).not.toHaveProperty("authorization");
+  it("refuses a name that resolves to loopback, on the address it resolved to, without connecting", async () => {
+    const outcome = await sender.send(call({ url: `http://localhost:${port()}/x` }));
+    expect(outcome).toMatchObject({ ok: false, error: "egress_denied" });
+    expect(["127.0.0.1", "::1"]).toContain(outcome.ok ? "" : outcome.message);
+    expect(unlisted.connections).toBe(0);
+  });
+
+  it("lets a name through to the one resolved address the allow list names (localhost → 127.0.0.1, not ::1)", async () => {
+    const outcome = expectOk(await sender.send(call({ url: `http://localhost:${new URL(target.url).port}/echo` })));
+    expect(outcome.status).toBe(200);
+  });
+
+  it("applies to every pool", async () => {
+    const outcome = await sender.send(call({ pool: "org-b", url: `http://127.0.0.1:${port()}/x` }));
+    expect(outcome).toMatchObject({ ok: false, error: "egress_denied" });
+  });
+});
+
+describe("http sender: OUTBOUND_PROXY_URL", () => {
+  let proxy: ConnectProxy;
+  beforeAll(async () => {
+    proxy = await startConnectProxy();
+    return () => proxy.close();
+  });
+
+  it("sends through the proxy, whose address alone the policy is applied to", async () => {
+    // Only the proxy is allowed: the target's loopback address is the proxy's business.
+    const viaProxy = senderFor([proxy.url], { proxyUrl: proxy.url });
+    const outcome = expectOk(await viaProxy.send(call({ url: `${target.url}/echo` })));
+    await viaProxy.close();
+    expect(outcome.status).toBe(200);
+    expect(proxy.tunnels).toEqual([new URL(target.url).host]);
+  });
+
+  it("refuses a proxy the policy denies", async () => {
+    const denied = senderFor([target.url], { proxyUrl: proxy.url });
+    const outcome = await denied.send(call({ url: `${target.url}/echo` }));
+    await denied.close();
+    expect(outcome).toMatchObject({ ok: false, error: "egress_denied", message: "127.0.0.1" });
+  });
+});
+
+describe("http sender: one connection pool per org (CONTRACT §11)", () => {
+  it("an org whose sockets to an origin are all busy does not delay another org's call to it", async () => {
+    const pooled = senderFor([target.url], { connections: 1 });
+    const slow = pooled.send(call({ pool: "org-a", url: `${target.url}/slow` }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const startedAt = performance.now();
+    const fast = expectOk(await pooled.send(call({ pool: "org-b", url: `${target.url}/echo` })));
+    const fastMs = performance.now() - startedAt;
+    expectOk(await slow);
+    await pooled.close();
+    expect(fast.status).toBe(200);
+    expect(fastMs).toBeLessThan(500);
   });
 });
 
@@ -191,7 +274,9 @@ describe("http sender: failures", () => {
   it("reports a refused connection as a network error", async () => {
     const closed = await startSink(() => undefined);
     await closed.close();
-    const outcome = await sender.send(call({ url: `${closed.url}/echo` }));
+    const toClosed = senderFor([closed.url]);
+    const outcome = await toClosed.send(call({ url: `${closed.url}/echo` }));
+    await toClosed.close();
     expect(outcome).toMatchObject({ ok: false, error: "network" });
     expect(outcome.ok === false && outcome.message).toMatch(/ECONNREFUSED/);
   });
@@ -224,7 +309,7 @@ describe("http sender: connection reuse", () => {
     [2, 2],
     [undefined, 2],
   ])("50 sequential requests reuse keep-alive sockets (connections %s → ≤ %i)", async (connections, max) => {
-    const pooled = createHttpSender(connections === undefined ? {} : { connections });
+    const pooled = senderFor([sink.url], connections === undefined ? {} : { connections });
     for (let i = 0; i < 50; i += 1) expectOk(await pooled.send(call({ url: `${sink.url}/fast` })));
     await pooled.close();
     expect(sink.sockets.size).toBeGreaterThanOrEqual(1);
@@ -232,7 +317,7 @@ describe("http sender: connection reuse", () => {
   });
 
   it("never opens more than `connections` sockets per origin under concurrency", async () => {
-    const pooled = createHttpSender({ connections: 2 });
+    const pooled = senderFor([sink.url], { connections: 2 });
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () => pooled.send(call({ url: `${sink.url}/slow` }))),
     );
@@ -242,7 +327,7 @@ describe("http sender: connection reuse", () => {
   });
 
   it("frees the socket after a body longer than the preview", async () => {
-    const pooled = createHttpSender({ connections: 1 });
+    const pooled = senderFor([sink.url], { connections: 1 });
     const first = expectOk(await pooled.send(call({ url: `${sink.url}/trickle` })));
     expect(first.bodyPreview).toBe("m".repeat(BODY_PREVIEW_BYTES));
     expectOk(await pooled.send(call({ url: `${sink.url}/fast` })));
