@@ -58,7 +58,8 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     drainMs: settings.drainMs,
     publishRate: (id, rate) => pacer.setRate(id, rate),
   });
-  const calls = new CallService({ db, redis, keys, queues, records, unthrottled, egress, settings });
+  const stores = { db, redis, keys, queues, records, unthrottled };
+  const calls = new CallService({ ...stores, egress, settings });
   const runtimeStatus = new RuntimeStatusReader({ db, redis, queues, stats, unthrottled, logger });
   const app = createHttpApp({
     db,
@@ -80,7 +81,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
 
   function createWorker(): { worker: RuntimeWorker; close(): Promise<void> } {
     const sender = createHttpSender({ egress, ...(env.OUTBOUND_PROXY_URL ? { proxyUrl: env.OUTBOUND_PROXY_URL } : {}) });
-    const sweeper = new Sweeper({ db, redis, keys, queues, records, unthrottled, logger, retentionMs: settings.retentionMs });
+    const sweeper = new Sweeper({ ...stores, logger, retentionMs: settings.retentionMs });
     const dispatcher: CallDispatcher = new CallDispatcher({
       records,
       pacer,
@@ -93,12 +94,8 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     });
     const workers = new LaneWorkers({ redisUrl: env.REDIS_URL, keys, settings, dispatcher, logger });
     const worker: RuntimeWorker = new RuntimeWorker({
-      db,
-      redis,
+      ...stores,
       redisPrefix: env.REDIS_PREFIX,
-      keys,
-      queues,
-      unthrottled,
       workers,
       sweeper,
       settings,

@@ -4,6 +4,9 @@ import { DEFAULT_DATABASE_URL, DEFAULT_MAX_QUEUED_BYTES_PER_ORG, DEFAULT_MAX_QUE
 
 const SERVICE_NAMES = ["api", "worker"] as const;
 
+/** An optional setting for which an empty value (as compose passes an unset variable) means unset. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+
 /** A comma-separated EGRESS_ALLOW/EGRESS_DENY list (see src/egress/rules.ts), refused whole if an entry is invalid. */
 const egressRules = z
   .string()
@@ -50,15 +53,15 @@ export const envSchema = z.object({
   /** How long a worker's claim on a call lasts without renewal: a crashed worker's calls return to the queue after it. */
   RUNTIME_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Enables Bull Board at /admin/queues (Authorization: Bearer <ADMIN_TOKEN>). Unset: disabled. */
-  ADMIN_TOKEN: z.string().min(16).optional(),
+  ADMIN_TOKEN: unsetIfEmpty(z.string().min(16)),
   /** When set, /metrics requires Authorization: Bearer <METRICS_TOKEN>. */
-  METRICS_TOKEN: z.string().min(16).optional(),
+  METRICS_TOKEN: unsetIfEmpty(z.string().min(16)),
   /** Addresses outbound calls may reach although the default deny list covers them (CONTRACT §9). */
   EGRESS_ALLOW: egressRules,
   /** Addresses added to the default deny list. */
   EGRESS_DENY: egressRules,
   /** Send every outbound request through this HTTP(S) proxy; the egress policy then applies to the proxy only. */
-  OUTBOUND_PROXY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OUTBOUND_PROXY_URL: unsetIfEmpty(z.url({ protocol: /^https?$/ })),
   /** Test-only (NODE_ENV=test): shorten the fixed 6 h queue retention and 24 h drain. Ignored otherwise. */
   SLUICE_TEST_RETENTION_MS: z.coerce.number().int().min(100).optional(),
   SLUICE_TEST_DRAIN_MS: z.coerce.number().int().min(100).optional(),

@@ -54,4 +54,30 @@ describe("loadEnv", () => {
   it("rejects a port outside 0..65535", () => {
     expect(problemsOf({ PORT: "70000" })).toEqual([expect.stringMatching(/^PORT:/)]);
   });
+
+  it("parses EGRESS_ALLOW and EGRESS_DENY into rules, and names the entries it cannot parse", () => {
+    const env = loadEnv({ EGRESS_ALLOW: "127.0.0.1:8000-8999, 10.1.2.0/24", EGRESS_DENY: "[fd00::/8]:443" });
+    expect(env.EGRESS_ALLOW.map((rule) => rule.text)).toEqual(["127.0.0.1:8000-8999", "10.1.2.0/24"]);
+    expect(env.EGRESS_DENY.map((rule) => [rule.text, rule.ports])).toEqual([["[fd00::/8]:443", [443, 443]]]);
+    expect(loadEnv({}).EGRESS_ALLOW).toEqual([]);
+    const problems = problemsOf({ EGRESS_ALLOW: "10.0.0.0/8,10.0.0.0/99,host.internal" });
+    expect(problems).toEqual([expect.stringMatching(/^EGRESS_ALLOW: invalid entries "10.0.0.0\/99", "host.internal"/)]);
+  });
+
+  it("RUNTIME_MAX_QUEUED_BYTES_PER_ORG defaults to 512 MiB and is at least 1024", () => {
+    expect(loadEnv({}).RUNTIME_MAX_QUEUED_BYTES_PER_ORG).toBe(512 * 1024 * 1024);
+    expect(problemsOf({ RUNTIME_MAX_QUEUED_BYTES_PER_ORG: "100" })).toEqual([expect.stringMatching(/^RUNTIME_MAX_QUEUED_BYTES_PER_ORG:/)]);
+  });
+
+  it("takes an empty optional setting (as compose passes an unset one) as unset, and checks a set one", () => {
+    expect(loadEnv({ METRICS_TOKEN: "", ADMIN_TOKEN: "", OUTBOUND_PROXY_URL: "" })).toMatchObject({
+      METRICS_TOKEN: undefined,
+      ADMIN_TOKEN: undefined,
+      OUTBOUND_PROXY_URL: undefined,
+    });
+    expect(problemsOf({ OUTBOUND_PROXY_URL: "socks5://proxy:1080", METRICS_TOKEN: "short" }).map((p) => p.split(":")[0]).sort()).toEqual([
+      "METRICS_TOKEN",
+      "OUTBOUND_PROXY_URL",
+    ]);
+  });
 });

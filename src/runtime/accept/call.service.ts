@@ -1,18 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
-import type { Db } from "../../db/prisma.js";
 import type { EgressPolicy } from "../../egress/policy.js";
 import type { RuntimeVersion } from "../../generated/prisma/client.js";
 import { ApiError } from "../../shared/errors/api-error.js";
 import type { Principal } from "../../tenancy/principal.js";
 import { hashToken } from "../../tenancy/token.js";
 import { MAX_CALL_BODY_BYTES, type AcceptedCall, type CallRequest } from "./call.schema.js";
-import type { CallStore, NewCall } from "../call-store.js";
-import { laneId, throttledLane, unthrottledLane, type Lane, type RuntimeKeys } from "../keys.js";
-import type { CallJob, RuntimeQueues } from "../queues.js";
+import type { NewCall } from "../call-store.js";
+import { laneId, throttledLane, unthrottledLane, type Lane } from "../keys.js";
+import type { CallJob } from "../queues.js";
 import type { RuntimeSettings } from "../settings.js";
-import type { UnthrottledLanes } from "../unthrottled-lanes.js";
+import type { RuntimeStores } from "../runtime-stores.js";
 import { queueFull, rejectedCalls, type CallProblem } from "./call-errors.js";
 import { compileMatcher } from "./url-match.js";
 
@@ -60,13 +59,7 @@ function serializeBody(call: CallRequest): { body?: string; headers: Record<stri
   return { body: JSON.stringify(call.body), headers: hasContentType ? headers : { ...headers, "content-type": "application/json" } };
 }
 
-export interface CallServiceDeps {
-  db: Db;
-  redis: Redis;
-  keys: RuntimeKeys;
-  queues: RuntimeQueues;
-  records: CallStore;
-  unthrottled: UnthrottledLanes;
+export interface CallServiceDeps extends RuntimeStores {
   egress: EgressPolicy;
   settings: RuntimeSettings;
 }
@@ -128,10 +121,16 @@ export class CallService {
    */
   private refuseDeniedHosts({ calls, batch }: Submission): void {
     const problems: CallProblem[] = [];
+    // A batch usually targets few hosts: each is judged once.
+    const byOrigin = new Map<string, string | undefined>();
+    const refusalOf = (text: string): string | undefined => {
+      const url = new URL(text);
+      if (!byOrigin.has(url.origin)) byOrigin.set(url.origin, this.deps.egress.refusal(url));
+      return byOrigin.get(url.origin);
+    };
     calls.forEach((call, i) => {
       for (const field of ["url", "callbackUrl"] as const) {
-        const url = call[field];
-        const refusal = url === undefined ? undefined : this.deps.egress.refusal(new URL(url));
+        const refusal = call[field] === undefined ? undefined : refusalOf(call[field]);
         if (refusal) problems.push({ path: batch ? `calls.${i}.${field}` : field, message: refusal });
       }
     });

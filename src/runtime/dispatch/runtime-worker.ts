@@ -1,11 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
-import type { Db } from "../../db/prisma.js";
 import type { Logger } from "../../shared/logger.js";
-import { throttledLane, type Lane, type RuntimeKeys } from "../keys.js";
-import type { RuntimeQueues } from "../queues.js";
+import { throttledLane, type Lane } from "../keys.js";
+import type { RuntimeStores } from "../runtime-stores.js";
 import type { RuntimeSettings } from "../settings.js";
-import type { UnthrottledLaneEntry, UnthrottledLanes } from "../unthrottled-lanes.js";
+import type { UnthrottledLaneEntry } from "../unthrottled-lanes.js";
 import { heartbeatKey, HEARTBEAT_TTL_MS } from "../worker-heartbeats.js";
 import type { LaneWorkers } from "./lane-workers.js";
 import { BOOKING_HORIZON_MS } from "./pacer.js";
@@ -26,12 +24,7 @@ const IN_FLIGHT_ALLOWANCE_MS = 100;
 const UNTHROTTLED_IDLE_MS = 60_000;
 const PENDING_TYPES = ["wait", "delayed", "prioritized", "active"] as const;
 
-export interface RuntimeWorkerDeps {
-  db: Db;
-  redis: Redis;
-  keys: RuntimeKeys;
-  queues: RuntimeQueues;
-  unthrottled: UnthrottledLanes;
+export interface RuntimeWorkerDeps extends Omit<RuntimeStores, "records"> {
   workers: LaneWorkers;
   sweeper: Sweeper;
   settings: RuntimeSettings;

@@ -1,11 +1,10 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Db } from "../../db/prisma.js";
 import type { Logger } from "../../shared/logger.js";
-import type { CallStore, FinalOutcome } from "../call-store.js";
-import { throttledLane, type Lane, type RuntimeKeys } from "../keys.js";
-import type { CallJob, RuntimeQueues } from "../queues.js";
-import type { UnthrottledLanes } from "../unthrottled-lanes.js";
+import type { FinalOutcome } from "../call-store.js";
+import { throttledLane, type Lane } from "../keys.js";
+import type { CallJob } from "../queues.js";
+import type { RuntimeStores } from "../runtime-stores.js";
 
 const PAGE = 1000;
 const PENDING_STATES = ["wait", "prioritized", "delayed"] as const;
@@ -20,13 +19,7 @@ const PENDING_STATES = ["wait", "prioritized", "delayed"] as const;
  */
 export class Sweeper {
   constructor(
-    private readonly deps: {
-      db: Db;
-      redis: Redis;
-      keys: RuntimeKeys;
-      queues: RuntimeQueues;
-      records: CallStore;
-      unthrottled: UnthrottledLanes;
+    private readonly deps: RuntimeStores & {
       logger: Logger;
       retentionMs: number;
     },
