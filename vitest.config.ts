@@ -10,8 +10,11 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: "main", include: ["test/**/*.test.ts"], exclude: [TIMING] } },
-      // Rate measurements: run one file at a time, after the rest, so nothing else competes for the CPU.
-      { extends: true, test: { name: "timing", include: [TIMING], fileParallelism: false } },
+      // Rate measurements: run one file at a time, after the rest, so nothing else competes for the CPU. On a shared
+      // VM the host can stall this machine for tens of ms; the timing sink reports its own stalls and the assertions
+      // allow for them (test/support/timing.ts, stallAware), and a measurement that still fails is repeated once: an
+      // overshoot of the sender's own reads the same both times.
+      { extends: true, test: { name: "timing", include: [TIMING], fileParallelism: false, retry: 1 } },
     ],
   },
 });

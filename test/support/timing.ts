@@ -93,3 +93,31 @@ export async function waitFor(
     await sleep(Math.min(intervalMs, remaining));
   }
 }
+
+/** A time the instrument (the sink) did not run, during which it could not stamp arrivals (ms since epoch). */
+export interface InstrumentStall {
+  from: number;
+  to: number;
+}
+
+/**
+ * What a stalling instrument can vouch for. A stall of d ms stamps what arrived during it up to d ms late, so its
+ * arrivals can look bunched with later ones: a cap is checked over windows shortened by the longest stall, and a
+ * count that should reach a floor over [from, to) is forgiven what the stalls inside it may have pushed out
+ * (`ratePerSecond` × their length). With no stall both are the plain measures.
+ */
+export function stallAware(stalls: readonly InstrumentStall[]) {
+  const longestMs = Math.max(0, ...stalls.map((stall) => stall.to - stall.from));
+  const stalledMs = (from: number, to: number) =>
+    stalls.reduce((sum, stall) => sum + Math.max(0, Math.min(stall.to, to) - Math.max(stall.from, from)), 0);
+  return {
+    longestMs,
+    stalledMs,
+    /** The most timestamps in any window of `windowMs` less the longest stall. */
+    maxInWindow: (times: readonly number[], windowMs = 1000) => maxInSlidingWindow(times, windowMs - longestMs),
+    /** Timestamps in [from + longest stall, to): an upper-bound count the stalls cannot inflate. */
+    countAtMost: (times: readonly number[], from: number, to: number) => countInWindow(times, from + longestMs, to),
+    /** `floor` less what stalls within [from, to) may have moved out of it at `ratePerSecond`. */
+    floor: (floor: number, ratePerSecond: number, from: number, to: number) => floor - (ratePerSecond * stalledMs(from, to)) / 1000,
+  };
+}
