@@ -2,7 +2,7 @@ import { lookup, type LookupAddress, type LookupOptions } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
 import { buildConnector } from "undici";
 import type { EgressPolicy } from "./policy.js";
-import type { EgressRule } from "./rules.js";
+import { portOf, type EgressRule } from "./rules.js";
 
 /** A connection the egress policy refused; `message` is what the call record says (`egress_denied: <address>`). */
 export class EgressDeniedError extends Error {
@@ -25,8 +25,6 @@ export function egressDenial(error: unknown): EgressDeniedError | undefined {
   return undefined;
 }
 
-const defaultPort = (protocol: string): number => (protocol === "https:" ? 443 : 80);
-
 /**
  * An undici connector that applies the egress policy to the address each connection actually reaches (CONTRACT
  * §9): an IP literal is checked before dialling; a name is resolved here and only its allowed addresses are dialled
@@ -44,7 +42,7 @@ export function egressConnector(policy: EgressPolicy): buildConnector.connector 
   };
 
   return (options, callback) => {
-    const port = Number(options.port) || defaultPort(options.protocol);
+    const port = portOf(options.protocol, options.port);
     if (isIP(options.hostname)) {
       const verdict = policy.decide(options.hostname, port);
       if (!verdict.allowed) return callback(new EgressDeniedError(options.hostname, verdict.rule), null);

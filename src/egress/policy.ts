@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { covers, DEFAULT_DENY_RULES, parseAddress, portWidth, type EgressRule } from "./rules.js";
+import { covers, DEFAULT_DENY_RULES, parseAddress, portOf, portWidth, unbracketed, type EgressRule } from "./rules.js";
 
 export type EgressDenial = { allowed: false; rule: EgressRule };
 export type EgressVerdict = { allowed: true } | EgressDenial;
@@ -12,8 +12,6 @@ export interface EgressPolicyOptions {
   /** OUTBOUND_PROXY_URL is set: the policy applies to the proxy's address only, not to the calls' hosts. */
   viaProxy?: boolean;
 }
-
-const defaultPort = (protocol: string): number => (protocol === "https:" ? 443 : 80);
 
 /** Whether `a` is more specific than `b`: a longer prefix, or the same prefix and fewer ports. */
 const moreSpecific = (a: EgressRule, b: EgressRule): boolean =>
@@ -57,8 +55,8 @@ export class EgressPolicy {
    */
   refusal(url: URL): string | undefined {
     if (this.viaProxy) return undefined;
-    const port = url.port ? Number(url.port) : defaultPort(url.protocol);
-    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+    const port = portOf(url.protocol, url.port);
+    const host = unbracketed(url.hostname);
     const candidates = isIP(host) ? [host] : isLocalhost(host) ? ["127.0.0.1", "::1"] : [];
     const denials = candidates.map((ip) => this.decide(ip, port)).filter((verdict): verdict is EgressDenial => !verdict.allowed);
     if (denials.length === 0 || denials.length < candidates.length) return undefined;

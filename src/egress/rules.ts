@@ -67,9 +67,15 @@ function canonicalRange([address, prefix]: [Address, number]): [Address, number]
   return canonical === address ? [address, prefix] : [canonical, Math.max(0, prefix - 96)];
 }
 
+/** A URL host without the brackets an IPv6 literal wears there (`[::1]` → `::1`). */
+export const unbracketed = (host: string): string => (host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host);
+
+/** The port a connection to `protocol` (`http:`/`https:`) uses when `port` is empty. */
+export const portOf = (protocol: string, port: string): number => Number(port) || (protocol === "https:" ? 443 : 80);
+
 /** Parses an IP literal as it appears in a URL host, an EGRESS_* entry or a socket (brackets and zone allowed). */
 export function parseAddress(text: string): Address | undefined {
-  const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  const bare = unbracketed(text);
   return ipaddr.isValid(bare) ? canonicalAddress(ipaddr.parse(bare)) : undefined;
 }
 

@@ -71,10 +71,10 @@ function adminGuard(token: string): RequestHandler {
   };
 }
 
-const unauthorized = () =>
-  new ApiError("UNAUTHORIZED", {
-    message: `admin: send Authorization: Bearer <ADMIN_TOKEN> (in a browser, open ${ADMIN_BASE_PATH}?${TOKEN_PARAM}=<ADMIN_TOKEN> once)`,
-  });
+/** What a request without the admin token or session cookie is told. */
+export const ADMIN_UNAUTHORIZED = `admin: send Authorization: Bearer <ADMIN_TOKEN> (in a browser, open ${ADMIN_BASE_PATH}?${TOKEN_PARAM}=<ADMIN_TOKEN> once)`;
+
+const unauthorized = () => new ApiError("UNAUTHORIZED", { message: ADMIN_UNAUTHORIZED });
 
 function setSessionCookie(req: Request, res: Response, value: string): void {
   res.cookie(COOKIE_NAME, value, {

@@ -1,14 +1,12 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
+import { ADMIN_UNAUTHORIZED } from "../http/admin.js";
 import { METRICS_UNAUTHORIZED } from "../http/metrics.js";
 import { ADMIN_SECURITY, METRICS_SECURITY, RESPONSE_HEADERS, RETRY_RESPONSE_HEADERS, parameterRef } from "./components.js";
 import { errorResponse, example, jsonResponse, knownError } from "./responses.js";
 
 export const OPERATIONS_TAG = "Operations";
 
-/** What src/http/admin.ts answers a request without the admin token. */
-const ADMIN_UNAUTHORIZED =
-  "admin: send Authorization: Bearer <ADMIN_TOKEN> (in a browser, open /admin/queues?token=<ADMIN_TOKEN> once)";
 
 // The shapes src/http/health.ts answers with.
 const liveness = z.object({ status: z.literal("ok") }).meta({ id: "Liveness" });

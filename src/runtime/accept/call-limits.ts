@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { unbracketed } from "../../egress/rules.js";
 
 /**
  * What a call may carry (CONTRACT §11 "Call input limits"): everything that would fail when sent, or cost more than
@@ -30,7 +31,7 @@ export function urlProblem(value: string): string | undefined {
   if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http or https URL";
   if (url.username || url.password) return "must not carry credentials (user:password@)";
   if (url.href.length > MAX_URL_BYTES) return `must be at most ${MAX_URL_BYTES} bytes once encoded`;
-  const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  const host = unbracketed(url.hostname);
   if (!isIP(host) && !z.regexes.hostname.test(host)) return "must have a valid host name";
   return undefined;
 }

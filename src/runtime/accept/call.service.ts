@@ -181,15 +181,16 @@ export class CallService {
       // Records and jobs are written without waiting for each other. The records are written first on the same
       // connection, and Redis runs one connection's commands in order, so no worker can take a job before its record
       // exists. A job whose record write failed is skipped by the worker.
+      // The lane registry is touched alongside: a worker opens a freshly touched lane without looking for jobs, and
+      // never closes one touched in the last minute, so the touch may land before the jobs do.
       const lanes = groupByLane(jobs);
       await Promise.all([
         this.deps.records.create(jobs.map(({ record }) => record)),
         ...[...lanes].map(([lane, group]) =>
           this.deps.queues.get(lane).addBulk(group.map(({ record, data }) => ({ name: "call", data, opts: JOB_OPTIONS(record.callId) }))),
         ),
+        ...([...lanes.keys()].some((lane) => lane.kind === "unthrottled") ? [this.deps.unthrottled.touch(orgId)] : []),
       ]);
-      // Only once its calls are in the queue: a worker that finds the lane empty forgets it until the next touch.
-      if ([...lanes.keys()].some((lane) => lane.kind === "unthrottled")) await this.deps.unthrottled.touch(orgId);
       if (idemKey) {
         const done: IdempotencyEntry = { callIds, accepted: true };
         await this.deps.redis.set(idemKey, JSON.stringify(done), "PX", IDEMPOTENCY_TTL_MS);
