@@ -37,7 +37,8 @@ export class RuntimeQueues {
     const name = this.keys.queueName(lane);
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue<CallJob>(name, { connection: this.redis, prefix: this.keys.bullPrefix });
+      // No meta write on creation: reading a lane (metrics, status) must not recreate keys of a deleted version.
+      queue = new Queue<CallJob>(name, { connection: this.redis, prefix: this.keys.bullPrefix, skipMetasUpdate: true });
       // The shared connection's owner already logs its errors; without a listener BullMQ prints each to stderr.
       queue.on("error", () => undefined);
       this.queues.set(name, queue);

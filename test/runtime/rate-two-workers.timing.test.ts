@@ -3,7 +3,7 @@ import { callsTo, deployConfig, submitBatch, waitForCallStates, useRuntime } fro
 import { startTimingSink } from "../support/timing-sink.js";
 import { spanMs, stallAware } from "../support/timing.js";
 
-const rt = useRuntime({ startSink: startTimingSink, workers: 2 });
+const rt = useRuntime({ startSink: startTimingSink, workers: 2, scope: "test" });
 const { ctx } = rt;
 
 describe("throttled dispatch with two worker processes", () => {

@@ -3,7 +3,7 @@ import { callsTo, deployConfig, submitBatch, updateConfig, useRuntime } from "..
 import { startTimingSink } from "../support/timing-sink.js";
 import { countInWindow, preciseNow, stallAware, waitFor } from "../support/timing.js";
 
-const rt = useRuntime({ startSink: startTimingSink });
+const rt = useRuntime({ startSink: startTimingSink, scope: "test" });
 const { ctx } = rt;
 
 describe("updating a deployed config's rate", () => {

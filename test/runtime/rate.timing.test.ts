@@ -3,7 +3,7 @@ import { useRuntime } from "../support/runtime.js";
 import { startTimingSink } from "../support/timing-sink.js";
 import { spanMs, stallAware } from "../support/timing.js";
 
-const rt = useRuntime({ startSink: startTimingSink });
+const rt = useRuntime({ startSink: startTimingSink, scope: "test" });
 const { ctx } = rt;
 
 describe("throttled dispatch", () => {

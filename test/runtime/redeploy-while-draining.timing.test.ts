@@ -3,7 +3,7 @@ import { callsTo, deploy, deployConfig, submitBatch, undeploy, updateConfig, use
 import { startTimingSink } from "../support/timing-sink.js";
 import { countInWindow, preciseNow, stallAware } from "../support/timing.js";
 
-const rt = useRuntime({ startSink: startTimingSink, workers: 2 });
+const rt = useRuntime({ startSink: startTimingSink, workers: 2, scope: "test" });
 const { ctx } = rt;
 
 describe("redeploying while the previous runtime version drains", () => {

@@ -4,7 +4,7 @@ import { startTimingSink } from "../support/timing-sink.js";
 import { countInWindow, preciseNow, stallAware, waitFor } from "../support/timing.js";
 
 const DRAIN_ENV = { SLUICE_TEST_DRAIN_MS: "3000" };
-const rt = useRuntime({ startSink: startTimingSink, env: DRAIN_ENV });
+const rt = useRuntime({ startSink: startTimingSink, env: DRAIN_ENV, scope: "test" });
 const { ctx } = rt;
 
 describe("undeploying a config with a backlog", () => {

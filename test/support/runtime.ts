@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect } from "vitest";
+import { expect } from "vitest";
 import type { z } from "zod";
 import { MAX_BATCH, type AcceptedCall, type CallRecord, type CallState, type callRequest } from "../../src/runtime/accept/call.schema.js";
 import { egressAllowFor } from "./egress-allow.js";
-import { useTestApp, type TestContext } from "./test-app.js";
+import { setupHooks, useTestApp, type SetupScope, type TestContext } from "./test-app.js";
 import { waitFor } from "./timing.js";
 import { startWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
@@ -127,25 +127,28 @@ export interface RuntimeContext<S> {
 /**
  * Registers the hooks most runtime test files need: a sink, the app (`useTestApp`) allowed to send to that sink and
  * nowhere else private, and `workers` real worker processes (default 1) sharing `env`; all stopped again after the
- * file, workers first.
+ * file (or, with `scope: "test"`, after each test and each retry of it), workers first.
  */
 export function useRuntime<S extends { url: string; close(): Promise<void> }>(options: {
   startSink: () => Promise<S>;
   workers?: number;
   env?: Record<string, string>;
+  scope?: SetupScope;
 }): RuntimeContext<S> {
+  const scope = options.scope ?? "file";
+  const { setup, teardown } = setupHooks(scope);
   let sink: S | undefined;
-  beforeAll(async () => {
+  setup(async () => {
     sink = await options.startSink();
   });
-  const ctx = useTestApp(() => ({ ...egressAllowFor(sink!.url), ...options.env }));
+  const ctx = useTestApp(() => ({ ...egressAllowFor(sink!.url), ...options.env }), scope);
   const workers: WorkerProcess[] = [];
-  beforeAll(async () => {
+  setup(async () => {
     const started = Array.from({ length: options.workers ?? 1 }, () => startWorkerProcess(ctx.app));
     workers.push(...(await Promise.all(started)));
   });
-  afterAll(async () => {
-    await Promise.all(workers.map((worker) => worker.stop()));
+  teardown(async () => {
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
     await sink?.close();
   });
   return {

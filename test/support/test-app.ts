@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import supertest from "supertest";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { createSluice } from "../../src/composition-root.js";
 import { DEFAULT_REDIS_URL } from "../../src/config/defaults.js";
 import { loadEnv } from "../../src/config/env.js";
@@ -108,15 +108,30 @@ export interface TestContext {
 }
 
 /**
- * Registers beforeAll/afterAll hooks that start one app with one tenant for the enclosing file or describe block.
+ * What a test setup lives for: the enclosing file or describe block, or each test, so that a retried test starts
+ * again from nothing (its own database, Redis prefix, tenant and processes) instead of from what its failed attempt
+ * left behind.
+ */
+export type SetupScope = "file" | "test";
+
+export function setupHooks(scope: SetupScope) {
+  return scope === "test" ? { setup: beforeEach, teardown: afterEach } : { setup: beforeAll, teardown: afterAll };
+}
+
+/**
+ * Registers hooks that start one app with one tenant for the enclosing file or describe block (or for each test).
  * `envOverrides` may be a function, read when the app starts (e.g. to allow egress to a sink started before it).
  */
-export function useTestApp(envOverrides: Record<string, string> | (() => Record<string, string>) = {}): TestContext {
+export function useTestApp(
+  envOverrides: Record<string, string> | (() => Record<string, string>) = {},
+  scope: SetupScope = "file",
+): TestContext {
+  const { setup, teardown } = setupHooks(scope);
   const context = {} as { app: TestApp; tenant: Tenant };
-  beforeAll(async () => {
+  setup(async () => {
     context.app = await startTestApp(typeof envOverrides === "function" ? envOverrides() : envOverrides);
     context.tenant = await context.app.createTenant();
   });
-  afterAll(() => context.app?.close());
+  teardown(() => context.app?.close());
   return context;
 }

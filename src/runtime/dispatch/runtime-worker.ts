@@ -87,9 +87,14 @@ export class RuntimeWorker {
     );
   }
 
-  /** Every lane that may hold calls: the sweeper's scope. */
+  /**
+   * Every lane that may hold calls, but for drained versions: the sweeper's scope for expiry. A drained version's
+   * calls are dropped and its keys deleted by the sweeper's drain pass; expiring in it as well could write its queue's
+   * keys again after that deletion.
+   */
   private lanes(): Lane[] {
-    return [...this.unthrottled.map((entry) => entry.lane), ...[...this.versions.keys()].map(throttledLane)];
+    const versions = [...this.versions.keys()].map(throttledLane).filter((lane) => !this.drained(lane));
+    return [...this.unthrottled.map((entry) => entry.lane), ...versions];
   }
 
   private async sync(): Promise<void> {
