@@ -1,20 +1,28 @@
 import { defineConfig } from "vitest/config";
 
 const TIMING = "test/**/*.timing.test.ts";
+/** What the cluster projects run: the runtime, and the health it reports per Redis node. */
+const ON_CLUSTER = ["test/runtime/**/*.test.ts", "test/http/redis-nodes.test.ts"];
+const ONE_REDIS = ["test/support/global-setup.ts"];
+const CLUSTER = [...ONE_REDIS, "test/support/redis-cluster-setup.ts"];
+
+// Rate measurements (the timing projects) run one file at a time, after the rest, so nothing else competes for the
+// CPU. On a shared VM the host can stall this machine for tens of ms; the timing sink reports its own stalls and the
+// assertions allow for them (test/support/timing.ts, stallAware), and a measurement that still fails is repeated
+// once, from a fresh setup (useRuntime's scope "test"): an overshoot of the sender's own reads the same both times.
+const timing = { include: [TIMING], fileParallelism: false, retry: 1 };
 
 export default defineConfig({
   test: {
-    globalSetup: ["test/support/global-setup.ts"],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: "main", include: ["test/**/*.test.ts"], exclude: [TIMING] } },
-      // Rate measurements: run one file at a time, after the rest, so nothing else competes for the CPU. On a shared
-      // VM the host can stall this machine for tens of ms; the timing sink reports its own stalls and the assertions
-      // allow for them (test/support/timing.ts, stallAware), and a measurement that still fails is repeated once: an
-      // overshoot of the sender's own reads the same both times.
-      { extends: true, test: { name: "timing", include: [TIMING], fileParallelism: false, retry: 1 } },
+      { extends: true, test: { name: "main", globalSetup: ONE_REDIS, include: ["test/**/*.test.ts"], exclude: [TIMING] } },
+      { extends: true, test: { name: "timing", globalSetup: ONE_REDIS, ...timing } },
+      // The runtime again, on a 3-master Redis Cluster (CONTRACT §13).
+      { extends: true, test: { name: "cluster", globalSetup: CLUSTER, include: ON_CLUSTER, exclude: [TIMING] } },
+      { extends: true, test: { name: "cluster-timing", globalSetup: CLUSTER, ...timing } },
     ],
   },
 });

@@ -1,6 +1,5 @@
 import { once } from "node:events";
 import type { Server, ServerResponse } from "node:http";
-import { Redis } from "ioredis";
 import type { Env } from "./config/env.js";
 import { resolveVersion } from "./config/version.js";
 import { createPrisma } from "./db/prisma.js";
@@ -12,6 +11,7 @@ import { CallDispatcher } from "./runtime/dispatch/dispatcher.js";
 import { LaneWorkers } from "./runtime/dispatch/lane-workers.js";
 import { createHttpSender } from "./runtime/dispatch/http-sender.js";
 import { runtimeKeys } from "./runtime/keys.js";
+import { OrgBudget } from "./runtime/org-budget.js";
 import { Pacer } from "./runtime/dispatch/pacer.js";
 import { RuntimeQueues } from "./runtime/queues.js";
 import { RuntimeStatusReader } from "./runtime/runtime-status.js";
@@ -21,6 +21,7 @@ import { RuntimeStats } from "./runtime/stats.js";
 import { UnthrottledLanes } from "./runtime/unthrottled-lanes.js";
 import { Sweeper } from "./runtime/dispatch/sweeper.js";
 import type { Logger } from "./shared/logger.js";
+import { createRedis, type RedisTarget } from "./shared/redis.js";
 import { ThrottlingConfigService } from "./throttling/throttling-config.service.js";
 
 export interface Sluice {
@@ -41,14 +42,16 @@ export function createSluice(env: Env, logger: Logger): Sluice {
   // Connects (and reconnects) in the background: a Redis outage degrades features, it does not stop the API.
   // Auto-pipelining sends every command issued in one tick in one write: with hundreds of calls in flight, the
   // per-command socket writes were the worker's largest cost. (Blocking commands use BullMQ's own connections.)
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const redisTarget: RedisTarget = { url: env.REDIS_URL, ...(env.REDIS_CLUSTER_NODES ? { clusterNodes: env.REDIS_CLUSTER_NODES } : {}) };
+  const redis = createRedis(redisTarget, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
 
   const settings = runtimeSettings(env);
   const keys = runtimeKeys(env.REDIS_PREFIX);
   const queues = new RuntimeQueues(redis, keys);
   const pacer = new Pacer(redis, keys);
-  const records = new CallStore(redis, keys, settings.retentionMs + settings.drainMs);
+  const budget = new OrgBudget(redis, keys);
+  const records = new CallStore(redis, keys, budget, settings.retentionMs + settings.drainMs);
   const stats = new RuntimeStats(redis, keys);
   const unthrottled = new UnthrottledLanes(redis, keys, settings.retentionMs + LANE_LIVE_MARGIN_MS);
   const egress = new EgressPolicy({ allow: env.EGRESS_ALLOW, deny: env.EGRESS_DENY, viaProxy: env.OUTBOUND_PROXY_URL !== undefined });
@@ -58,7 +61,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     drainMs: settings.drainMs,
     publishRate: (id, rate) => pacer.setRate(id, rate),
   });
-  const stores = { db, redis, keys, queues, records, unthrottled };
+  const stores = { db, redis, keys, queues, records, budget, unthrottled };
   const calls = new CallService({ ...stores, egress, settings });
   const runtimeStatus = new RuntimeStatusReader({ db, redis, queues, stats, unthrottled, logger });
   const app = createHttpApp({
@@ -81,7 +84,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
 
   function createWorker(): { worker: RuntimeWorker; close(): Promise<void> } {
     const sender = createHttpSender({ egress, ...(env.OUTBOUND_PROXY_URL ? { proxyUrl: env.OUTBOUND_PROXY_URL } : {}) });
-    const sweeper = new Sweeper({ ...stores, logger, retentionMs: settings.retentionMs });
+    const sweeper = new Sweeper({ ...stores, logger, retentionMs: settings.retentionMs, lockMs: settings.lockMs });
     const dispatcher: CallDispatcher = new CallDispatcher({
       records,
       pacer,
@@ -92,7 +95,9 @@ export function createSluice(env: Env, logger: Logger): Sluice {
       retentionMs: settings.retentionMs,
       drained: (lane): boolean => worker.drained(lane),
     });
-    const workers = new LaneWorkers({ redisUrl: env.REDIS_URL, keys, settings, dispatcher, logger });
+    // BullMQ workers need a connection with no per-command retry limit.
+    const workerConnection = createRedis(redisTarget, { maxRetriesPerRequest: null });
+    const workers = new LaneWorkers({ connection: workerConnection, keys, settings, dispatcher, logger });
     const worker: RuntimeWorker = new RuntimeWorker({
       ...stores,
       redisPrefix: env.REDIS_PREFIX,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseRules } from "../egress/rules.js";
+import { parseClusterNodes } from "../shared/redis.js";
 import { DEFAULT_DATABASE_URL, DEFAULT_MAX_QUEUED_BYTES_PER_ORG, DEFAULT_MAX_QUEUED_PER_ORG, DEFAULT_REDIS_URL } from "./defaults.js";
 
 const SERVICE_NAMES = ["api", "worker"] as const;
@@ -21,6 +22,17 @@ const egressRules = z
     }
     return rules;
   });
+/** REDIS_CLUSTER_NODES (see src/shared/redis.ts), refused whole if an entry is invalid. */
+const clusterNodes = z.string().transform((value, ctx) => {
+  const { nodes, invalid } = parseClusterNodes(value);
+  if (invalid.length) {
+    ctx.addIssue({
+      code: "custom",
+      message: `invalid entries ${invalid.map((e) => JSON.stringify(e)).join(", ")}: expected host:port or redis[s]://[user:password@]host:port`,
+    });
+  }
+  return nodes;
+});
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** Every environment variable Sluice reads. The README's configuration table mirrors this schema. */
@@ -36,7 +48,10 @@ export const envSchema = z.object({
   HOST: z.string().default("0.0.0.0"),
   DATABASE_URL: z.url().default(DEFAULT_DATABASE_URL),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  REDIS_URL: z.url().default(DEFAULT_REDIS_URL),
+  /** One Redis: `redis://` or `rediss://` (TLS). Ignored when REDIS_CLUSTER_NODES is set. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default(DEFAULT_REDIS_URL),
+  /** Seed nodes of a Redis Cluster (or Valkey cluster), comma-separated: selects the cluster instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: unsetIfEmpty(clusterNodes),
   /** Prefix for every Redis key Sluice owns, so several deployments (or test files) can share one Redis. */
   REDIS_PREFIX: z.string().min(1).default("sluice"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
-import { covers, DEFAULT_DENY_RULES, parseAddress, portOf, portWidth, unbracketed, type EgressRule } from "./rules.js";
+import { covers, DEFAULT_DENY_RULES, parseAddress, portOf, portWidth, type EgressRule } from "./rules.js";
+import { unbracketed } from "../shared/url-host.js";
 
 export type EgressDenial = { allowed: false; rule: EgressRule };
 export type EgressVerdict = { allowed: true } | EgressDenial;

@@ -1,4 +1,5 @@
 import ipaddr from "ipaddr.js";
+import { unbracketed } from "../shared/url-host.js";
 
 export type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -67,8 +68,6 @@ function canonicalRange([address, prefix]: [Address, number]): [Address, number]
   return canonical === address ? [address, prefix] : [canonical, Math.max(0, prefix - 96)];
 }
 
-/** A URL host without the brackets an IPv6 literal wears there (`[::1]` → `::1`). */
-export const unbracketed = (host: string): string => (host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host);
 
 /** The port a connection to `protocol` (`http:`/`https:`) uses when `port` is empty. */
 export const portOf = (protocol: string, port: string): number => Number(port) || (protocol === "https:" ? 443 : 80);

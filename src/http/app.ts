@@ -1,5 +1,5 @@
 import express, { type Express } from "express";
-import type { Redis } from "ioredis";
+import { nodeHealth, type RedisClient } from "../shared/redis.js";
 import { pinoHttp } from "pino-http";
 import type { Db } from "../db/prisma.js";
 import { callRouter, RUNTIME_BASE_PATH } from "../runtime/accept/call.routes.js";
@@ -21,7 +21,7 @@ import "./locals.js";
 
 export interface HttpDeps {
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   version: string;
   throttlingConfigs: ThrottlingConfigService;
@@ -40,7 +40,12 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", true);
-  const metrics = createMetrics({ readRuntime: () => deps.runtimeStatus.allLanes(), logger: deps.logger, token: deps.metricsToken });
+  const metrics = createMetrics({
+    readRuntime: () => deps.runtimeStatus.allLanes(),
+    readRedisNodes: () => nodeHealth(deps.redis),
+    logger: deps.logger,
+    token: deps.metricsToken,
+  });
   app.use(collapseSlashes, requestId, metrics.httpLatency);
   app.use(
     pinoHttp({

@@ -1,9 +1,10 @@
 import { Router, type Request, type RequestHandler } from "express";
-import { collectDefaultMetrics, Histogram, Registry, type Metric } from "prom-client";
+import { collectDefaultMetrics, Gauge, Histogram, Registry, type Metric } from "prom-client";
 import type { LaneReading, LaneSnapshot } from "../runtime/runtime-status.js";
 import { LATENCY_BUCKETS_MS } from "../runtime/stats.js";
 import { ApiError } from "../shared/errors/api-error.js";
 import type { Logger } from "../shared/logger.js";
+import type { RedisNodeHealth } from "../shared/redis.js";
 import { bearerToken, sameSecret } from "./bearer.js";
 
 export const METRICS_PATH = "/metrics";
@@ -35,6 +36,8 @@ export interface AppMetrics {
  */
 export function createMetrics(deps: {
   readRuntime: () => Promise<LaneReading[]>;
+  /** Each Redis node's health (CONTRACT §13: per node on a cluster). */
+  readRedisNodes: () => Promise<RedisNodeHealth[]>;
   logger: Logger;
   /** METRICS_TOKEN: when set, a scrape must send `Authorization: Bearer <token>`. */
   token: string | undefined;
@@ -46,6 +49,18 @@ export function createMetrics(deps: {
     help: "API request duration by method, matched route pattern and status.",
     labelNames: ["method", "route", "status"] as const,
     registers: [registry],
+  });
+
+  new Gauge({
+    name: "sluice_redis_node_up",
+    help: "1 if the Redis node answered PING within a second, else 0: the one Redis, or each master and replica of a cluster.",
+    labelNames: ["node", "role"] as const,
+    registers: [registry],
+    async collect() {
+      const nodes = await deps.readRedisNodes();
+      this.reset();
+      for (const { node, role, ok } of nodes) this.set({ node, role }, ok ? 1 : 0);
+    },
   });
 
   // One Redis read per scrape, shared by every runtime family (the registry asks them all in the same tick).

@@ -14,7 +14,16 @@ const readiness = z
   .object({
     status: z.enum(["ok", "unavailable"]),
     postgres: z.boolean().meta({ description: "Postgres answered `SELECT 1`." }),
-    redis: z.boolean().meta({ description: "Redis answered `PING`." }),
+    redis: z.boolean().meta({ description: "Redis answered `PING` (on a cluster: every master did)." }),
+    redisNodes: z
+      .array(
+        z.object({
+          node: z.string().meta({ description: "The node's host:port." }),
+          role: z.enum(["master", "replica"]),
+          ok: z.boolean().meta({ description: "The node answered `PING` within a second." }),
+        }),
+      )
+      .meta({ description: "Each Redis node: the one Redis, or every master and replica of a cluster." }),
   })
   .meta({ id: "Readiness" });
 const openApiJson = z.object({ openapi: z.literal("3.1.0") }).loose().meta({ description: "This document." });
@@ -24,7 +33,7 @@ const prometheusText: ResponseConfig = {
   description:
     "The metrics in Prometheus' text format (`text/plain; version=0.0.4`): per runtime version and per organization's " +
     "unthrottled queue, queue depth, oldest queued age and sent, retried, expired and dropped counts; dispatch latency; " +
-    "API latency by route and status.",
+    "API latency by route and status; each Redis node's health (every master and replica of a cluster).",
   headers: RESPONSE_HEADERS,
   content: { "text/plain": { schema: z.string() } },
 };
@@ -61,11 +70,24 @@ export function registerOperationsPaths(registry: OpenAPIRegistry): void {
       200: jsonResponse("Alive.", liveness, { alive: example("Alive", { status: "ok" }) }),
     }),
     rootGet("/readyz", "readiness", "Readiness: Postgres and Redis answer", {
-      200: jsonResponse("Ready.", readiness, { ready: example("Ready", { status: "ok", postgres: true, redis: true }) }),
+      200: jsonResponse("Ready.", readiness, {
+        ready: example("Ready", { status: "ok", postgres: true, redis: true, redisNodes: [{ node: "redis:6379", role: "master", ok: true }] }),
+      }),
       503: jsonResponse(
         "Not ready: retry after `Retry-After` seconds.",
         readiness,
-        { redisDown: example("Redis does not answer", { status: "unavailable", postgres: true, redis: false }) },
+        {
+          redisDown: example("A cluster master does not answer", {
+            status: "unavailable",
+            postgres: true,
+            redis: false,
+            redisNodes: [
+              { node: "10.0.0.11:6379", role: "master", ok: true },
+              { node: "10.0.0.12:6379", role: "master", ok: false },
+              { node: "10.0.0.13:6379", role: "master", ok: true },
+            ],
+          }),
+        },
         RETRY_RESPONSE_HEADERS,
       ),
     }),

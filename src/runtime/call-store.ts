@@ -1,6 +1,7 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis.js";
 import type { CallRecord, CallState } from "./accept/call.schema.js";
 import type { Lane, RuntimeKeys } from "./keys.js";
+import type { OrgBudget } from "./org-budget.js";
 import { RECORD_TTL_MS } from "./settings.js";
 import { latencyField } from "./stats.js";
 
@@ -30,24 +31,28 @@ type Fields = Record<string, string>;
 const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : undefined);
 
 /**
- * Call records: one Redis hash per call. While queued it lives until the call can no longer be pending;
- * once the call ends it is kept 24 h (CONTRACT §6).
+ * Call records: one Redis hash per call, in its lane's slot. While queued it lives until the call can no longer be
+ * pending; once the call ends it is kept 24 h (CONTRACT §6).
  */
 export class CallStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RuntimeKeys,
+    private readonly budget: OrgBudget,
     /** How long a pending record may live: retention + drain, so it always outlives its call. */
     private readonly pendingTtlMs: number,
   ) {
-    redis.defineCommand("sluiceFinishCall", { lua: FINISH });
+    // Every script declares a fixed number of keys: auto-pipelining on a cluster groups a command by its first
+    // argument, which must therefore be a key, not a key count.
+    redis.defineCommand("sluiceFinishCall", { numberOfKeys: 3, lua: FINISH });
     redis.defineCommand("sluiceCreateCalls", { lua: CREATE });
     redis.defineCommand("sluiceRequeueCall", { numberOfKeys: 1, lua: REQUEUE });
   }
 
   /**
-   * Writes the records of newly accepted calls, in one script call (a command per record cost the call API more
-   * than BullMQ's own addBulk). The write leaves at once, ahead of anything issued on this connection after it.
+   * Writes the records of newly accepted calls of one lane, in one script call (a command per record cost the call
+   * API more than BullMQ's own addBulk). The write leaves at once, ahead of anything issued on this connection
+   * (on a cluster: to this lane's node) after it.
    */
   async create(calls: NewCall[]): Promise<void> {
     const records = calls.map((call) =>
@@ -67,7 +72,7 @@ export class CallStore {
     );
     const keys = calls.map((call) => this.keys.call(call.callId));
     // An explicit pipeline is written immediately; auto-pipelined commands would wait for the end of the tick.
-    const pipeline = this.redis.pipeline() as ReturnType<Redis["pipeline"]> & CreateCommand;
+    const pipeline = this.redis.pipeline() as ReturnType<RedisClient["pipeline"]> & CreateCommand;
     const [reply] = (await pipeline.sluiceCreateCalls(keys.length, ...keys, this.pendingTtlMs + RECORD_TTL_MS, JSON.stringify(records)).exec())!;
     if (reply?.[0]) throw reply[0];
   }
@@ -89,10 +94,11 @@ export class CallStore {
   }
 
   /**
-   * Writes the terminal state unless the record already has one, frees the org's queue slot and bytes, and counts
-   * the outcome (and the last send's latency, if there was one) in the lane's stats, atomically: a call finished by
-   * both a worker and the sweeper is counted once. A success also ends the backoff of its lane's header-less
-   * 429/503s (`backoffKey`, CONTRACT §6). Returns false if it had ended already.
+   * Writes the terminal state unless the record already has one and counts the outcome (and the last send's
+   * latency, if there was one) in the lane's stats, atomically: a call finished by both a worker and the sweeper is
+   * counted once. A success also ends the backoff of its lane's header-less 429/503s (`backoffKey`, CONTRACT §6).
+   * Then, once, the org's queue slot and bytes are freed (a separate step: they live in the org's slot). Returns
+   * false if it had ended already.
    */
   async finish(
     callId: string,
@@ -106,18 +112,20 @@ export class CallStore {
       ...(outcome.response ? { response: JSON.stringify(outcome.response) } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
     };
-    const keys = [this.keys.call(callId), this.keys.orgQueued(orgId), this.keys.orgQueuedBytes(orgId), this.keys.stats(lane)];
-    if (sent) keys.push(sent.backoffKey);
-    const done = await (this.redis as RedisWithFinish).sluiceFinishCall(
-      keys.length,
-      ...keys,
+    const freedBytes = await (this.redis as RedisWithFinish).sluiceFinishCall(
+      this.keys.call(callId),
+      this.keys.stats(lane),
+      sent?.backoffKey ?? this.keys.backoff(lane, ""),
+      sent ? 1 : 0,
       RECORD_TTL_MS,
       outcome.state,
       sent ? latencyField(sent.lastSendMs) : "",
       sent?.lastSendMs ?? 0,
       ...Object.entries(fields).flat(),
     );
-    return done === 1;
+    if (freedBytes < 0) return false;
+    await this.budget.release(orgId, 1, freedBytes);
+    return true;
   }
 }
 
@@ -139,30 +147,29 @@ if redis.call('HGET', KEYS[1], 'state') == 'sending' then redis.call('HSET', KEY
 return 1
 `;
 
-type RedisWithRequeue = Redis & { sluiceRequeueCall(key: string): Promise<number> };
+type RedisWithRequeue = RedisClient & { sluiceRequeueCall(key: string): Promise<number> };
 
-type CreateCommand = { sluiceCreateCalls(...args: (string | number)[]): ReturnType<Redis["pipeline"]> };
+type CreateCommand = { sluiceCreateCalls(...args: (string | number)[]): ReturnType<RedisClient["pipeline"]> };
 
-// KEYS: call record, org queued counter, org queued bytes, lane stats, [backoff of the call's pause]. ARGV: ttlMs,
-// final state, latency field or '', latency ms, field, value, ...
+// KEYS: call record, lane stats, backoff of the call's pause. ARGV: sent (1: the call was sent, its success ends
+// the backoff), ttlMs, final state, latency field or '', latency ms, field, value, ... Returns the bytes the call
+// held, or -1 if it had ended already.
 const FINISH = `
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or state == 'succeeded' or state == 'failed' or state == 'expired' or state == 'dropped' then return 0 end
+if not state or state == 'succeeded' or state == 'failed' or state == 'expired' or state == 'dropped' then return -1 end
 local bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0')
-redis.call('HSET', KEYS[1], 'state', ARGV[2], unpack(ARGV, 5))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
-if ARGV[3] ~= '' then
-  redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
-  redis.call('HINCRBYFLOAT', KEYS[4], 'latency:sum', ARGV[4])
+redis.call('HSET', KEYS[1], 'state', ARGV[3], unpack(ARGV, 6))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+if ARGV[4] ~= '' then
+  redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
+  redis.call('HINCRBYFLOAT', KEYS[2], 'latency:sum', ARGV[5])
 end
-if KEYS[5] and ARGV[2] == 'succeeded' then redis.call('DEL', KEYS[5]) end
-if redis.call('DECR', KEYS[2]) < 0 then redis.call('SET', KEYS[2], 0) end
-if redis.call('DECRBY', KEYS[3], bytes) < 0 then redis.call('SET', KEYS[3], 0) end
-return 1
+if ARGV[1] == '1' and ARGV[3] == 'succeeded' then redis.call('DEL', KEYS[3]) end
+return bytes
 `;
 
-type RedisWithFinish = Redis & { sluiceFinishCall(...args: (string | number)[]): Promise<number> };
+type RedisWithFinish = RedisClient & { sluiceFinishCall(...args: (string | number)[]): Promise<number> };
 
 function toRecord(fields: Fields): CallRecord {
   const acceptedAt = Number(fields["acceptedAt"]);

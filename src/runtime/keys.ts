@@ -1,12 +1,22 @@
+import { createHash, randomBytes } from "node:crypto";
+
 /**
- * Every Redis key the runtime owns, in one place. All live under REDIS_PREFIX. Everything that belongs to one
- * runtime version lives under `<prefix>:rt:rv:<id>:` or in its BullMQ queue `<prefix>:bull:rv-<id>:`, so a
- * finished drain can delete them by pattern; an org's unthrottled lane lives under `<prefix>:rt:u:<org>:` and in
- * the queue `<prefix>:bull:u-<org>:`.
+ * Every Redis key the runtime owns, in one place. All live under REDIS_PREFIX, and every key that a script or a
+ * transaction touches together carries the same Redis Cluster hash tag (CONTRACT §13), so each runs in one slot:
+ * - a lane's tag (`laneId`): its BullMQ queue `<prefix>:bull:{<lane>}:*`, its state `<prefix>:rt:{<lane>}:lane:*`
+ *   (pacing, pauses, counters) and the records of its calls `<prefix>:rt:{<lane>}:call:<callId>`; a call's id
+ *   starts with its lane's id, so the record is found from the id alone;
+ * - an org's tag: its queued-call and byte counters and its idempotency keys, `<prefix>:rt:{o-<org>}:*`, updated
+ *   apart from the lane scripts;
+ * - the rest (the unthrottled lane registry, locks, heartbeats) are single keys.
+ * A drained runtime version's queue and lane state are deleted by pattern; its call records stay their 24 h.
  */
 export interface RuntimeKeys {
   readonly bullPrefix: string;
+  /** The lane's BullMQ queue name: its id in braces, the hash tag of every BullMQ key of the queue. */
   queueName(lane: Lane): string;
+  /** One of the lane's BullMQ keys (`wait`, `meta`, or a job id). */
+  queueKey(lane: Lane, type: string): string;
   /** GCRA state of a throttled lane. */
   tat(runtimeVersionId: string): string;
   /** Send times of the last second of a throttled lane (the hard sliding-window check). */
@@ -22,7 +32,9 @@ export interface RuntimeKeys {
   backoff(lane: Lane, origin: string): string;
   stats(lane: Lane): string;
   sentInSecond(lane: Lane, epochSecond: number): string;
+  /** SCAN patterns of everything a drained runtime version leaves but its call records. */
   versionPatterns(runtimeVersionId: string): string[];
+  /** A call's record, in its lane's slot. */
   call(callId: string): string;
   orgQueued(orgId: string): string;
   orgQueuedBytes(orgId: string): string;
@@ -40,32 +52,52 @@ export type Lane = ThrottledLane | UnthrottledLane;
 export const throttledLane = (runtimeVersionId: string): ThrottledLane => ({ kind: "throttled", runtimeVersionId });
 export const unthrottledLane = (orgId: string): UnthrottledLane => ({ kind: "unthrottled", orgId });
 
-/** A lane's name in keys, queue names and maps: `rv-<runtime version id>` or `u-<org id, URI-encoded>`. */
+/**
+ * An org id, reduced to 128 bits: a fixed-length, brace-free hash tag whatever characters the id holds. Orgs are
+ * never told apart by it, only spread over slots and named in keys.
+ */
+const orgDigest = (orgId: string): string => createHash("sha256").update(orgId).digest("base64url").slice(0, 22);
+
+/**
+ * A lane's id, unique per lane, and its hash tag: `rv-<runtime version id>` or `u-<org digest>`. It names the lane
+ * in keys, queue names and maps.
+ */
 export const laneId = (lane: Lane): string =>
-  lane.kind === "throttled" ? `rv-${lane.runtimeVersionId}` : `u-${encodeURIComponent(lane.orgId)}`;
+  lane.kind === "throttled" ? `rv-${lane.runtimeVersionId}` : `u-${orgDigest(lane.orgId)}`;
+
+const CALL_ID_SEPARATOR = ".";
+
+/** A new call's id: its lane's id, then 128 random bits (laneId and base64url never contain the separator). */
+export const newCallId = (lane: Lane): string => `${laneId(lane)}${CALL_ID_SEPARATOR}${randomBytes(16).toString("base64url")}`;
+
+/** The id of the lane a call was accepted into, read from its id (any string is accepted: it only names a key). */
+const laneIdOfCall = (callId: string): string => callId.slice(0, Math.max(0, callId.lastIndexOf(CALL_ID_SEPARATOR)));
 
 export function runtimeKeys(prefix: string): RuntimeKeys {
   const rt = `${prefix}:rt`;
-  const rv = (id: string) => `${rt}:rv:${id}`;
-  const base = (lane: Lane) => (lane.kind === "throttled" ? rv(lane.runtimeVersionId) : `${rt}:u:${encodeURIComponent(lane.orgId)}`);
-  const pause = (lane: Lane, origin: string) => (lane.kind === "throttled" ? `${base(lane)}:pause` : `${base(lane)}:pause:${origin}`);
   const bullPrefix = `${prefix}:bull`;
+  const laneState = (lane: Lane) => `${rt}:{${laneId(lane)}}:lane`;
+  const versionState = (id: string) => laneState(throttledLane(id));
+  const pause = (lane: Lane, origin: string) => (lane.kind === "throttled" ? `${laneState(lane)}:pause` : `${laneState(lane)}:pause:${origin}`);
+  const org = (orgId: string) => `${rt}:{o-${orgDigest(orgId)}}`;
+  const queueName = (lane: Lane) => `{${laneId(lane)}}`;
   return {
     bullPrefix,
-    queueName: laneId,
-    tat: (id) => `${rv(id)}:tat`,
-    rate: (id) => `${rv(id)}:rate`,
-    sendLog: (id) => `${rv(id)}:send-log`,
+    queueName,
+    queueKey: (lane, type) => `${bullPrefix}:${queueName(lane)}:${type}`,
+    tat: (id) => `${versionState(id)}:tat`,
+    rate: (id) => `${versionState(id)}:rate`,
+    sendLog: (id) => `${versionState(id)}:send-log`,
     pause,
     backoff: (lane, origin) => `${pause(lane, origin)}:backoff`,
-    stats: (lane) => `${base(lane)}:stats`,
-    sentInSecond: (lane, second) => `${base(lane)}:sent:${second}`,
-    versionPatterns: (id) => [`${rv(id)}:*`, `${bullPrefix}:${laneId(throttledLane(id))}:*`],
-    call: (callId) => `${rt}:call:${callId}`,
-    orgQueued: (orgId) => `${rt}:org:${orgId}:queued`,
-    orgQueuedBytes: (orgId) => `${rt}:org:${orgId}:queued-bytes`,
+    stats: (lane) => `${laneState(lane)}:stats`,
+    sentInSecond: (lane, second) => `${laneState(lane)}:sent:${second}`,
+    versionPatterns: (id) => [`${versionState(id)}:*`, `${bullPrefix}:${queueName(throttledLane(id))}:*`],
+    call: (callId) => `${rt}:{${laneIdOfCall(callId)}}:call:${callId}`,
+    orgQueued: (orgId) => `${org(orgId)}:queued`,
+    orgQueuedBytes: (orgId) => `${org(orgId)}:queued-bytes`,
     unthrottledLanes: () => `${rt}:lanes:unthrottled`,
-    idempotency: (orgId, keyHash) => `${rt}:idem:${orgId}:${keyHash}`,
+    idempotency: (orgId, keyHash) => `${org(orgId)}:idem:${keyHash}`,
     lock: (name) => `${rt}:lock:${name}`,
   };
 }

@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis.js";
 import type { Lane, RuntimeKeys } from "./keys.js";
 
 /**
@@ -29,7 +29,7 @@ export class RuntimeQueues {
   private readonly queues = new Map<string, Queue<CallJob>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RuntimeKeys,
   ) {}
 

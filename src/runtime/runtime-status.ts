@@ -1,9 +1,10 @@
-import type { Redis } from "ioredis";
+import type { Queue } from "bullmq";
+import type { RedisClient } from "../shared/redis.js";
 import type { Db } from "../db/prisma.js";
 import type { Logger } from "../shared/logger.js";
 import type { RuntimeStatus } from "../throttling/throttling-config.schema.js";
 import { throttledLane, type Lane } from "./keys.js";
-import type { RuntimeQueues } from "./queues.js";
+import type { CallJob, RuntimeQueues } from "./queues.js";
 import type { LaneStats, RuntimeStats } from "./stats.js";
 import type { UnthrottledLanes } from "./unthrottled-lanes.js";
 
@@ -33,31 +34,22 @@ const QUEUED_TYPES = ["wait", "delayed", "prioritized", "active"] as const;
 /** A slow or unreachable Redis must not hold up a GET: past this, the runtime numbers are given up on. */
 const REDIS_READ_DEADLINE_MS = 1000;
 
-// KEYS: a queue's wait list. ARGV: the prefix of its job hashes. BullMQ LPUSHes new jobs, so the oldest is the
-// tail; reading only its `timestamp` avoids fetching the job's payload (a call body can be 1 MB).
-const OLDEST_WAITING_TIMESTAMP = `
-local id = redis.call('LINDEX', KEYS[1], -1)
-if not id then return false end
-return redis.call('HGET', ARGV[1] .. id, 'timestamp')
-`;
-
 /**
  * Reads the runtime's state for the API: the `runtime` block of GET/list (CONTRACT §3) and the /metrics series.
  * Lanes are read concurrently over the one shared connection, so their commands go out back to back and a read
- * of any number of lanes costs about two Redis round trips.
+ * of any number of lanes costs about three Redis round trips.
  */
 export class RuntimeStatusReader {
   constructor(
     private readonly deps: {
       db: Db;
-      redis: Redis;
+      redis: RedisClient;
       queues: RuntimeQueues;
       stats: RuntimeStats;
       unthrottled: UnthrottledLanes;
       logger: Logger;
     },
   ) {
-    deps.redis.defineCommand("sluiceOldestWaiting", { numberOfKeys: 1, lua: OLDEST_WAITING_TIMESTAMP });
   }
 
   /**
@@ -132,7 +124,7 @@ export class RuntimeStatusReader {
     const queue = this.deps.queues.get(lane);
     const [counts, oldest, stats] = await Promise.all([
       queue.getJobCounts(...QUEUED_TYPES),
-      (this.deps.redis as RedisWithOldest).sluiceOldestWaiting(queue.toKey("wait"), queue.toKey("")),
+      this.oldestWaiting(queue),
       this.deps.stats.read(lane),
     ]);
     return {
@@ -140,6 +132,15 @@ export class RuntimeStatusReader {
       oldestQueuedAgeMs: oldest ? Math.max(0, Date.now() - Number(oldest)) : 0,
       stats,
     };
+  }
+
+  /**
+   * When the lane's oldest waiting call was accepted (ms), or null. BullMQ LPUSHes new jobs, so the oldest is the
+   * tail; reading only its `timestamp` avoids fetching the job's payload (a call body can be 1 MB).
+   */
+  private async oldestWaiting(queue: Queue<CallJob>): Promise<string | null> {
+    const id = await this.deps.redis.lindex(queue.toKey("wait"), -1);
+    return id === null ? null : this.deps.redis.hget(queue.toKey(id), "timestamp");
   }
 }
 
@@ -154,5 +155,3 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
     clearTimeout(timer);
   }
 }
-
-type RedisWithOldest = Redis & { sluiceOldestWaiting(waitKey: string, queuePrefix: string): Promise<string | null> };

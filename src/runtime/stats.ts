@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis.js";
 import type { Lane, RuntimeKeys } from "./keys.js";
 
 /** Upper bounds (ms) of the send-latency histogram buckets. */
@@ -28,7 +28,7 @@ export interface LaneStats {
  */
 export class RuntimeStats {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RuntimeKeys,
   ) {}
 

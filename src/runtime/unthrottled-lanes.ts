@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis.js";
 import { unthrottledLane, type RuntimeKeys, type UnthrottledLane } from "./keys.js";
 
 /** An org's unthrottled lane and when a call last joined it (ms since epoch, the API's clock). */
@@ -14,7 +14,7 @@ export interface UnthrottledLaneEntry {
  */
 export class UnthrottledLanes {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RuntimeKeys,
     /** After this long without a new call, a lane can hold none (the sweeper has expired them). */
     private readonly liveMs: number,

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis.js";
 import type { Db, Tx } from "../db/prisma.js";
 import { Prisma, type ThrottlingConfig } from "../generated/prisma/client.js";
 import { activateRuntimeVersion, drainRuntimeVersion, updateActiveRuntimeVersion } from "../runtime/runtime-versions.js";
@@ -23,7 +23,7 @@ const editableFields = (input: ThrottlingConfigInput) => ({
 
 /** How the authoring side reaches the runtime. */
 export interface RuntimeLink {
-  redis: Redis;
+  redis: RedisClient;
   redisPrefix: string;
   drainMs: number;
   /** Tells the workers a version's rate right after the commit (they also re-read it from Postgres every 500 ms). */

@@ -51,6 +51,22 @@ describe("loadEnv", () => {
     expect(problems.map((line) => line.split(/[.:]/)[0]).sort()).toEqual(["DATABASE_URL", "LOG_LEVEL", "PORT", "SERVICES"]);
   });
 
+  it("accepts redis:// and rediss:// in REDIS_URL, and nothing else", () => {
+    expect(loadEnv({ REDIS_URL: "rediss://user:pw@cache.example:6380/2" }).REDIS_URL).toBe("rediss://user:pw@cache.example:6380/2");
+    expect(problemsOf({ REDIS_URL: "http://cache.example:6379" })).toEqual([expect.stringMatching(/^REDIS_URL:/)]);
+  });
+
+  it("parses REDIS_CLUSTER_NODES into seed URLs (plain host:port too), and names the entries it cannot parse", () => {
+    expect(loadEnv({ REDIS_CLUSTER_NODES: "10.0.0.1:7000, rediss://u:p@[fd00::1]:7001" }).REDIS_CLUSTER_NODES).toEqual([
+      "redis://10.0.0.1:7000",
+      "rediss://u:p@[fd00::1]:7001",
+    ]);
+    expect(loadEnv({ REDIS_CLUSTER_NODES: "" }).REDIS_CLUSTER_NODES).toBeUndefined();
+    const problems = problemsOf({ REDIS_CLUSTER_NODES: "10.0.0.1:7000,10.0.0.2,http://x:1" });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^REDIS_CLUSTER_NODES: invalid entries "10.0.0.2", "http:\/\/x:1"/);
+  });
+
   it("rejects a port outside 0..65535", () => {
     expect(problemsOf({ PORT: "70000" })).toEqual([expect.stringMatching(/^PORT:/)]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { withoutTokenParam } from "../../src/http/admin.js";
-import { laneId, unthrottledLane } from "../../src/runtime/keys.js";
+import { throttledLane, unthrottledLane } from "../../src/runtime/keys.js";
 import { expectEnvelope } from "../support/envelope.js";
 import { useTestApp } from "../support/test-app.js";
 
@@ -51,10 +51,11 @@ describe("with ADMIN_TOKEN", () => {
     const res = await ctx.app.request().get("/admin/queues/api/queues").set("Authorization", `Bearer ${TOKEN}`);
     expect(res.status).toBe(200);
     const queues = res.body.queues as { name: string; readOnlyMode: boolean; description: string }[];
-    const unthrottled = laneId(unthrottledLane(ctx.tenant.orgId));
-    expect(queues.map((q) => q.name).sort()).toEqual([`rv-${version.id}`, unthrottled].sort());
+    const unthrottled = ctx.app.keys.queueName(unthrottledLane(ctx.tenant.orgId));
+    const throttled = ctx.app.keys.queueName(throttledLane(version.id));
+    expect(queues.map((q) => q.name).sort()).toEqual([throttled, unthrottled].sort());
     expect(queues.every((q) => q.readOnlyMode)).toBe(true);
-    expect(queues.find((q) => q.name === `rv-${version.id}`)!.description).toBe(
+    expect(queues.find((q) => q.name === throttled)!.description).toBe(
       `org ${ctx.tenant.orgId}, runtime version 1 (active)`,
     );
     expect(queues.find((q) => q.name === unthrottled)!.description).toBe(

@@ -242,7 +242,7 @@ describe("routes", () => {
   });
 
   it("documents the health, metrics and docs routes (and Bull Board's entry page)", () => {
-    const metrics = createMetrics({ readRuntime: () => Promise.resolve([]), logger: createLogger("silent"), token: undefined });
+    const metrics = createMetrics({ readRuntime: () => Promise.resolve([]), readRedisNodes: () => Promise.resolve([]), logger: createLogger("silent"), token: undefined });
     const registered = [healthRouter(unused, unused), metrics.router, docsRouter()].flatMap(registeredRoutes);
     expect([...registered, ...ADMIN_ROUTES].sort()).toEqual([...documentedOperations].sort());
   });

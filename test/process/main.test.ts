@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrisma } from "../../src/db/prisma.js";
-import { laneId, runtimeKeys, unthrottledLane } from "../../src/runtime/keys.js";
+import { runtimeKeys, unthrottledLane } from "../../src/runtime/keys.js";
 import { TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { REDIS_URL } from "../support/test-app.js";
@@ -101,7 +101,7 @@ describe("the sluice process", () => {
     // A value of the wrong type where BullMQ keeps the queue's settings: adding the job fails with WRONGTYPE, and
     // ioredis attaches the failed command, whose arguments hold the job (the call's headers and body), to the error.
     const redis = new Redis(REDIS_URL);
-    await redis.set(`${runtimeKeys(redisPrefix).bullPrefix}:${laneId(unthrottledLane(ORG))}:meta`, "not a hash");
+    await redis.set(runtimeKeys(redisPrefix).queueKey(unthrottledLane(ORG), "meta"), "not a hash");
     await redis.quit();
     const res = await fetch(`${base()}/runtime/calls`, {
       method: "POST",

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { laneId, unthrottledLane } from "../../src/runtime/keys.js";
+import { unthrottledLane } from "../../src/runtime/keys.js";
 import { ERRORS } from "../../src/shared/errors/catalogue.js";
 import { expectEnvelope } from "../support/envelope.js";
 import type { Tenant } from "../support/test-app.js";
@@ -13,16 +13,13 @@ const VALID = { method: "POST", url: TARGET, body: { hello: "world" } };
 const submit = (body: unknown, headers = ctx.tenant.headers()) => ctx.app.request().post("/runtime/calls").set(headers).send(body as object);
 const submitBatch = (calls: unknown[]) => ctx.app.request().post("/runtime/calls/batch").set(ctx.tenant.headers()).send({ calls });
 
-// KEYS is fine here: the prefix is this file's own and holds a handful of keys.
-const keysMatching = async (pattern: string) => (await ctx.app.redis.keys(pattern)).sort();
-
 /** Everything an accepted call leaves in Redis: its record, its BullMQ keys, the org's queued counter. */
 async function footprint(tenant: Tenant = ctx.tenant) {
   const prefix = ctx.app.redisPrefix;
   return {
-    records: await keysMatching(`${prefix}:rt:call:*`),
-    bull: await keysMatching(`${prefix}:bull:*`),
-    queued: Number((await ctx.app.redis.get(`${prefix}:rt:org:${tenant.orgId}:queued`)) ?? 0),
+    records: await ctx.app.keysMatching(`${prefix}:rt:*:call:*`),
+    bull: await ctx.app.keysMatching(`${prefix}:bull:*`),
+    queued: Number((await ctx.app.redis.get(ctx.app.keys.orgQueued(tenant.orgId))) ?? 0),
   };
 }
 
@@ -96,10 +93,10 @@ describe("accepted calls", () => {
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ callId: expect.any(String), state: "queued", throttled: false });
     const after = await footprint();
-    expect(after.records).toEqual([...before.records, `${ctx.app.redisPrefix}:rt:call:${res.body.callId}`].sort());
+    expect(after.records).toEqual([...before.records, ctx.app.keys.call(res.body.callId)].sort());
     expect(after.queued).toBe(before.queued + 1);
-    const lane = laneId(unthrottledLane(ctx.tenant.orgId));
-    expect(await ctx.app.redis.lrange(`${ctx.app.redisPrefix}:bull:${lane}:wait`, 0, -1)).toContain(res.body.callId);
+    const lane = unthrottledLane(ctx.tenant.orgId);
+    expect(await ctx.app.redis.lrange(ctx.app.keys.queueKey(lane, "wait"), 0, -1)).toContain(res.body.callId);
 
     const record = await ctx.app.request().get(`/runtime/calls/${res.body.callId}`).set(ctx.tenant.headers());
     expect(record.status).toBe(200);

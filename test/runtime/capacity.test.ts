@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { laneId, runtimeKeys, unthrottledLane } from "../../src/runtime/keys.js";
+import { unthrottledLane } from "../../src/runtime/keys.js";
 import { ERRORS } from "../../src/shared/errors/catalogue.js";
 import { expectEnvelope, parseEnvelope } from "../support/envelope.js";
 import { waitForCallStates } from "../support/runtime.js";
@@ -28,11 +28,11 @@ function expectQueueFull(res: Parameters<typeof expectEnvelope>[0]) {
 
 /** Call records, waiting jobs and the queued counter of `tenant` (the only org with calls, bar the last test). */
 async function queuedState(tenant: Tenant = ctx.tenant) {
-  const prefix = ctx.app.redisPrefix;
+  const { keys } = ctx.app;
   return {
-    records: (await ctx.app.redis.keys(`${prefix}:rt:call:*`)).length,
-    jobs: await ctx.app.redis.llen(`${prefix}:bull:${laneId(unthrottledLane(tenant.orgId))}:wait`),
-    counter: Number(await ctx.app.redis.get(`${prefix}:rt:org:${tenant.orgId}:queued`)),
+    records: (await ctx.app.keysMatching(`${ctx.app.redisPrefix}:rt:*:call:*`)).length,
+    jobs: await ctx.app.redis.llen(keys.queueKey(unthrottledLane(tenant.orgId), "wait")),
+    counter: Number(await ctx.app.redis.get(keys.orgQueued(tenant.orgId))),
   };
 }
 
@@ -66,7 +66,7 @@ describe(`RUNTIME_MAX_QUEUED_PER_ORG=${MAX}`, () => {
     const other = await ctx.app.createTenant();
     const res = await submitBatch(MAX, other);
     expect(res.status).toBe(202);
-    expect(Number(await ctx.app.redis.get(`${ctx.app.redisPrefix}:rt:org:${other.orgId}:queued`))).toBe(MAX);
+    expect(Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(other.orgId)))).toBe(MAX);
     expect((await queuedState()).counter).toBe(MAX);
   });
 });
@@ -88,7 +88,7 @@ describe("RUNTIME_MAX_QUEUED_BYTES_PER_ORG (CONTRACT §11): method, URL, headers
   const bytesOf = (call: ReturnType<typeof big>) => call.method.length + call.url.length + "x-tag".length + 1 + call.body.length;
   const send = (call: object) => budgeted.app.request().post("/runtime/calls").set(budgeted.tenant.headers()).send(call);
   const counters = async () => {
-    const keys = runtimeKeys(budgeted.app.redisPrefix);
+    const { keys } = budgeted.app;
     const [calls, bytes] = await budgeted.app.redis.mget(keys.orgQueued(budgeted.tenant.orgId), keys.orgQueuedBytes(budgeted.tenant.orgId));
     return { calls: Number(calls ?? 0), bytes: Number(bytes ?? 0) };
   };

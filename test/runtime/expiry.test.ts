@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { callsTo, deployConfig, submitBatch, useRuntime, waitForCallStates } from "../support/runtime.js";
+import { throttledLane } from "../../src/runtime/keys.js";
 import { startSink } from "../support/sink.js";
 
 // The 6 h retention, shortened for both halves: the API stamps acceptance, the worker enforces it.
@@ -40,15 +41,14 @@ describe(`queue retention (${RETENTION_MS} ms here, 6 h in production)`, () => {
       expect(Date.parse(record.completedAt!) - Date.parse(record.acceptedAt)).toBeGreaterThanOrEqual(RETENTION_MS);
     }
 
-    const { redis, redisPrefix: prefix } = ctx.app;
-    const queue = `${prefix}:bull:rv-${version.id}`;
-    expect(await redis.llen(`${queue}:wait`)).toBe(0);
-    expect(await redis.zcard(`${queue}:delayed`)).toBe(0);
-    expect(await redis.llen(`${queue}:active`)).toBe(0);
-    const jobHashes = redis.pipeline();
-    for (const record of expired) jobHashes.exists(`${queue}:${record.callId}`);
-    expect((await jobHashes.exec())!.filter(([, exists]) => exists === 1)).toEqual([]);
-    expect(Number(await redis.get(`${prefix}:rt:org:${ctx.tenant.orgId}:queued`))).toBe(0);
+    const { redis, keys } = ctx.app;
+    const lane = throttledLane(version.id);
+    expect(await redis.llen(keys.queueKey(lane, "wait"))).toBe(0);
+    expect(await redis.zcard(keys.queueKey(lane, "delayed"))).toBe(0);
+    expect(await redis.llen(keys.queueKey(lane, "active"))).toBe(0);
+    const jobHashes = await Promise.all(expired.map((record) => redis.exists(keys.queueKey(lane, record.callId))));
+    expect(jobHashes.filter((exists) => exists === 1)).toEqual([]);
+    expect(Number(await redis.get(keys.orgQueued(ctx.tenant.orgId)))).toBe(0);
   });
 
   it("expired calls take no slot: calls accepted afterwards are sent at once", async () => {

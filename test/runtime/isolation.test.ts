@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { laneId, unthrottledLane } from "../../src/runtime/keys.js";
+import { unthrottledLane } from "../../src/runtime/keys.js";
 import { callsTo, getCall, submitBatch } from "../support/runtime.js";
 import { startSink, type Sink } from "../support/sink.js";
 import { egressAllowFor } from "../support/egress-allow.js";
@@ -68,9 +68,9 @@ describe("an unthrottled 429 pauses only that org's calls to that origin", () =>
     expect(shared.arrivalsFor("/paused/a/")).toHaveLength(1);
     expect((await getCall(orgs.a, first)).state).toBe("queued");
     expect((await getCall(orgs.a, second)).state).toBe("queued");
-    const queue = `${orgs.a.app.redisPrefix}:bull:${laneId(unthrottledLane(orgs.a.tenant.orgId))}`;
-    expect(await orgs.a.app.redis.zcard(`${queue}:delayed`)).toBe(2);
-    expect(await orgs.a.app.redis.llen(`${queue}:active`)).toBe(0);
+    const lane = unthrottledLane(orgs.a.tenant.orgId);
+    expect(await orgs.a.app.redis.zcard(orgs.a.app.keys.queueKey(lane, "delayed"))).toBe(2);
+    expect(await orgs.a.app.redis.llen(orgs.a.app.keys.queueKey(lane, "active"))).toBe(0);
     // The pause is counted as no attempt.
     expect((await getCall(orgs.a, first)).attempts).toBe(0);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { callsTo, deployConfig, submitBatch, undeploy, useRuntime, waitForCallStates } from "../support/runtime.js";
+import { laneId, throttledLane } from "../../src/runtime/keys.js";
 import { startTimingSink } from "../support/timing-sink.js";
 import { countInWindow, preciseNow, stallAware, waitFor } from "../support/timing.js";
 
@@ -46,8 +47,8 @@ describe("undeploying a config with a backlog", () => {
     expect(records.length - succeeded).toBeGreaterThan(0);
     expect(rt.sink.arrivalTimes("/drain/queued/")).toHaveLength(times.length);
 
-    const { redis, redisPrefix } = ctx.app;
-    expect(await redis.keys(`${redisPrefix}:rt:rv:${versionId}:*`)).toEqual([]);
-    expect(await redis.keys(`${redisPrefix}:bull:rv-${versionId}:*`)).toEqual([]);
+    for (const pattern of ctx.app.keys.versionPatterns(versionId)) expect(await ctx.app.keysMatching(pattern)).toEqual([]);
+    // The records of the dropped calls stay their 24 h.
+    expect(await ctx.app.keysMatching(ctx.app.keys.call(`${laneId(throttledLane(versionId))}.*`))).toHaveLength(records.length);
   });
 });

@@ -6,6 +6,8 @@ import { databaseUrl, withAdmin } from "./postgres.js";
 declare module "vitest" {
   export interface ProvidedContext {
     templateDatabase: string;
+    /** REDIS_CLUSTER_NODES of the Redis Cluster the cluster projects run against (redis-cluster-setup.ts). */
+    redisClusterNodes?: string;
   }
 }
 

@@ -122,6 +122,8 @@ export interface RuntimeContext<S> {
   readonly ctx: TestContext;
   /** The sink the file's calls target (available from beforeAll on). */
   readonly sink: S;
+  /** The worker processes (available from beforeAll on). */
+  readonly workers: readonly WorkerProcess[];
 }
 
 /**
@@ -156,5 +158,6 @@ export function useRuntime<S extends { url: string; close(): Promise<void> }>(op
     get sink() {
       return sink!;
     },
+    workers,
   };
 }

@@ -1,16 +1,47 @@
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
+import { Cluster } from "ioredis";
 import supertest from "supertest";
-import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from "vitest";
 import { createSluice } from "../../src/composition-root.js";
 import { DEFAULT_REDIS_URL } from "../../src/config/defaults.js";
 import { loadEnv } from "../../src/config/env.js";
 import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
+import { runtimeKeys, type RuntimeKeys } from "../../src/runtime/keys.js";
 import { createLogger } from "../../src/shared/logger.js";
+import { createRedis, masters, parseClusterNodes, type RedisClient } from "../../src/shared/redis.js";
 import { TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 
 export const REDIS_URL = process.env["REDIS_URL"] ?? DEFAULT_REDIS_URL;
+
+/**
+ * The Redis the tests run against: the one at REDIS_URL, or, in the cluster projects (vitest.config.ts), the
+ * Redis Cluster their global setup started.
+ */
+export function testRedisEnv(): { REDIS_URL: string; REDIS_CLUSTER_NODES?: string } {
+  const clusterNodes = inject("redisClusterNodes");
+  return clusterNodes ? { REDIS_URL, REDIS_CLUSTER_NODES: clusterNodes } : { REDIS_URL };
+}
+
+/** A client of the tests' Redis (see testRedisEnv), for arranging and asserting state. */
+export function testRedis(): RedisClient {
+  const env = testRedisEnv();
+  const clusterNodes = env.REDIS_CLUSTER_NODES ? parseClusterNodes(env.REDIS_CLUSTER_NODES).nodes : undefined;
+  return createRedis({ url: env.REDIS_URL, ...(clusterNodes ? { clusterNodes } : {}) }, {});
+}
+
+/** The master (host:port) that serves `key`: on one Redis, always that one. */
+export async function masterOf(redis: RedisClient, key: string): Promise<string> {
+  if (!(redis instanceof Cluster)) return `${redis.options.host}:${redis.options.port}`;
+  const slot = (await redis.cluster("KEYSLOT", key)) as number;
+  return redis.slots[slot]![0]!;
+}
+
+/** The keys matching `pattern` on every master, sorted. */
+export async function keysMatching(redis: RedisClient, pattern: string): Promise<string[]> {
+  const found = await Promise.all(masters(redis).map((node) => node.keys(pattern)));
+  return found.flat().sort();
+}
 
 export interface Tenant {
   orgId: string;
@@ -30,8 +61,12 @@ export interface TestApp {
   readonly database: TestDatabase;
   /** A separate client for arranging and asserting database state. */
   readonly db: PrismaClient;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly redisPrefix: string;
+  /** The app's Redis key names. */
+  readonly keys: RuntimeKeys;
+  /** The app's keys matching `pattern` (under its prefix), on every master, sorted. */
+  keysMatching(pattern: string): Promise<string[]>;
   readonly tenancy: TenancyService;
   request(): supertest.Agent;
   /** An org with a `prod` (production) and a `dev` (development) sandbox and one credential. */
@@ -49,7 +84,8 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
     HOST: "127.0.0.1",
     PORT: "0",
     DATABASE_URL: database.url,
-    REDIS_URL,
+    // An app pointed at another Redis (one that is down, say) is not sent to the cluster either.
+    ...("REDIS_URL" in envOverrides ? { REDIS_CLUSTER_NODES: "" } : testRedisEnv()),
     REDIS_PREFIX: redisPrefix,
     LOG_LEVEL: process.env["TEST_LOG_LEVEL"] ?? "silent",
     ...envOverrides,
@@ -58,7 +94,7 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
   await sluice.start();
   const url = `http://127.0.0.1:${sluice.port}`;
   const db = createPrisma(database.url, 4);
-  const redis = new Redis(REDIS_URL);
+  const redis = testRedis();
   const tenancy = new TenancyService(db);
 
   return {
@@ -68,6 +104,8 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
     db,
     redis,
     redisPrefix,
+    keys: runtimeKeys(redisPrefix),
+    keysMatching: (pattern) => keysMatching(redis, pattern),
     tenancy,
     request: () => supertest.agent(url),
     async createTenant(orgId = `ORG${randomBytes(6).toString("hex").toUpperCase()}@AdobeOrg`) {
@@ -92,8 +130,11 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
     },
     async close() {
       await sluice.stop();
-      const keys = await redis.keys(`${redisPrefix}*`);
-      if (keys.length) await redis.del(...keys);
+      await Promise.all(masters(redis).map(async (node) => {
+        const keys = await node.keys(`${redisPrefix}*`);
+        // One by one: on a cluster the keys sit in many slots.
+        await Promise.all(keys.map((key) => node.unlink(key)));
+      }));
       await redis.quit();
       await db.$disconnect();
       await database.drop();

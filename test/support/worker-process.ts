@@ -1,5 +1,5 @@
 import { startSluiceProcess, type SluiceProcess } from "../process/sluice-process.js";
-import { REDIS_URL, type TestApp } from "./test-app.js";
+import { testRedisEnv, type TestApp } from "./test-app.js";
 
 export interface WorkerProcess {
   readonly process: SluiceProcess;
@@ -17,7 +17,7 @@ export async function startWorkerProcess(app: TestApp, env: Record<string, strin
     NODE_ENV: "test",
     SERVICES: "worker",
     DATABASE_URL: app.database.url,
-    REDIS_URL,
+    ...testRedisEnv(),
     REDIS_PREFIX: app.redisPrefix,
     LOG_LEVEL: "info",
     ...app.env,

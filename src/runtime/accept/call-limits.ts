@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { unbracketed } from "../../egress/rules.js";
+import { unbracketed } from "../../shared/url-host.js";
 
 /**
  * What a call may carry (CONTRACT §11 "Call input limits"): everything that would fail when sent, or cost more than

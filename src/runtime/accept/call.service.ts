@@ -1,6 +1,4 @@
-import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
 import type { EgressPolicy } from "../../egress/policy.js";
 import type { RuntimeVersion } from "../../generated/prisma/client.js";
 import { ApiError } from "../../shared/errors/api-error.js";
@@ -8,7 +6,7 @@ import type { Principal } from "../../tenancy/principal.js";
 import { hashToken } from "../../tenancy/token.js";
 import { MAX_CALL_BODY_BYTES, type AcceptedCall, type CallRequest } from "./call.schema.js";
 import type { NewCall } from "../call-store.js";
-import { laneId, throttledLane, unthrottledLane, type Lane } from "../keys.js";
+import { laneId, newCallId, throttledLane, unthrottledLane, type Lane } from "../keys.js";
 import type { CallJob } from "../queues.js";
 import type { RuntimeSettings } from "../settings.js";
 import type { RuntimeStores } from "../runtime-stores.js";
@@ -29,18 +27,8 @@ const IDEMPOTENCY_TTL_MS = 30 * 60 * 60 * 1000;
 const IDEMPOTENCY_PENDING_TTL_MS = 30_000;
 const REPLAY_POLL_MS = 20;
 
-// KEYS: org queued calls, org queued bytes. ARGV: calls, max calls, bytes, max bytes. Reserves both or neither:
-// -1 when the calls would exceed their bound, -2 the bytes.
-const RESERVE_CAPACITY = `
-if tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return -1 end
-if tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(ARGV[3]) > tonumber(ARGV[4]) then return -2 end
-redis.call('INCRBY', KEYS[1], ARGV[1])
-redis.call('INCRBY', KEYS[2], ARGV[3])
-return 1
-`;
-
 type Matched = { lane: Lane; version?: RuntimeVersion };
-type Prepared = { call: CallRequest; body?: string; headers: Record<string, string>; bytes: number };
+type Prepared = { call: CallRequest; body?: string; headers: Record<string, string>; bytes: number } & Matched;
 /** What an Idempotency-Key stands for: the callIds of its first submission, and whether that one was accepted. */
 type IdempotencyEntry = { callIds: string[]; accepted: boolean };
 
@@ -78,22 +66,22 @@ export interface Submission {
  * nothing per request.
  */
 export class CallService {
-  constructor(private readonly deps: CallServiceDeps) {
-    deps.redis.defineCommand("sluiceReserveCapacity", { numberOfKeys: 2, lua: RESERVE_CAPACITY });
-  }
+  constructor(private readonly deps: CallServiceDeps) {}
 
   async accept(principal: Principal, submission: Submission): Promise<AcceptedCall[]> {
     const { calls, idempotencyKey } = submission;
     this.refuseDeniedHosts(submission);
+    const matchOf = await this.matcherFor(principal.orgId);
     const prepared = calls.map((call): Prepared => {
       const serialized = serializeBody(call);
       const headers = idempotencyKey ? { ...serialized.headers, "Idempotency-Key": idempotencyKey } : serialized.headers;
-      return { call, ...serialized, headers, bytes: queuedBytes(call.method, call.url, headers, serialized.body) };
+      return { call, ...serialized, headers, bytes: queuedBytes(call.method, call.url, headers, serialized.body), ...matchOf(call) };
     });
     if (prepared.some((p) => p.body !== undefined && Buffer.byteLength(p.body) > MAX_CALL_BODY_BYTES)) {
       throw new ApiError("PAYLOAD_TOO_LARGE", { message: "a call body exceeds the 1 MB limit" });
     }
-    const callIds = calls.map(() => randomUUID());
+    // A call's id names its lane, so its record is found in the lane's slot from the id alone.
+    const callIds = prepared.map(({ lane }) => newCallId(lane));
     // Hashed like tokens: a bounded key length, and the caller's value never sits in Redis as given.
     const idemKey = idempotencyKey ? this.deps.keys.idempotency(principal.orgId, hashToken(idempotencyKey)) : undefined;
     if (idemKey) {
@@ -140,21 +128,13 @@ export class CallService {
   private async enqueue(principal: Principal, prepared: Prepared[], callIds: string[], idemKey: string | undefined): Promise<AcceptedCall[]> {
     const { orgId } = principal;
     const { maxQueuedPerOrg, maxQueuedBytesPerOrg } = this.deps.settings;
-    const matchOf = await this.matcherFor(orgId);
     const totalBytes = prepared.reduce((sum, p) => sum + p.bytes, 0);
-    const reserved = await (this.deps.redis as RedisWithCapacity).sluiceReserveCapacity(
-      this.deps.keys.orgQueued(orgId),
-      this.deps.keys.orgQueuedBytes(orgId),
-      prepared.length,
-      maxQueuedPerOrg,
-      totalBytes,
-      maxQueuedBytesPerOrg,
-    );
-    if (reserved === -1) throw queueFull({ setting: "RUNTIME_MAX_QUEUED_PER_ORG", max: maxQueuedPerOrg, unit: "calls" });
-    if (reserved === -2) throw queueFull({ setting: "RUNTIME_MAX_QUEUED_BYTES_PER_ORG", max: maxQueuedBytesPerOrg, unit: "bytes" });
+    const limits = { maxCalls: maxQueuedPerOrg, maxBytes: maxQueuedBytesPerOrg };
+    const reserved = await this.deps.budget.reserve(orgId, prepared.length, totalBytes, limits);
+    if (reserved === "too-many-calls") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_PER_ORG", max: maxQueuedPerOrg, unit: "calls" });
+    if (reserved === "too-many-bytes") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_BYTES_PER_ORG", max: maxQueuedBytesPerOrg, unit: "bytes" });
     const acceptedAt = Date.now();
-    const jobs = prepared.map(({ call, body, headers, bytes }, i) => {
-      const { lane, version } = matchOf(call);
+    const jobs = prepared.map(({ call, body, headers, bytes, lane, version }, i) => {
       const record: NewCall = {
         callId: callIds[i]!,
         orgId,
@@ -178,17 +158,17 @@ export class CallService {
     });
 
     try {
-      // Records and jobs are written without waiting for each other. The records are written first on the same
-      // connection, and Redis runs one connection's commands in order, so no worker can take a job before its record
-      // exists. A job whose record write failed is skipped by the worker.
+      // Records and jobs are written without waiting for each other. A lane's records are written first on the
+      // connection to the lane's node, and Redis runs one connection's commands in order, so no worker can take a job
+      // before its record exists. A job whose record write failed is skipped by the worker.
       // The lane registry is touched alongside: a worker opens a freshly touched lane without looking for jobs, and
       // never closes one touched in the last minute, so the touch may land before the jobs do.
       const lanes = groupByLane(jobs);
       await Promise.all([
-        this.deps.records.create(jobs.map(({ record }) => record)),
-        ...[...lanes].map(([lane, group]) =>
+        ...[...lanes].flatMap(([lane, group]) => [
+          this.deps.records.create(group.map(({ record }) => record)),
           this.deps.queues.get(lane).addBulk(group.map(({ record, data }) => ({ name: "call", data, opts: JOB_OPTIONS(record.callId) }))),
-        ),
+        ]),
         ...([...lanes.keys()].some((lane) => lane.kind === "unthrottled") ? [this.deps.unthrottled.touch(orgId)] : []),
       ]);
       if (idemKey) {
@@ -198,12 +178,10 @@ export class CallService {
     } catch (error) {
       // Nothing accepted half-way: give the capacity back and forget the records (an already-added job
       // finds no record and is skipped by the worker).
-      await this.deps.redis
-        .multi()
-        .decrby(this.deps.keys.orgQueued(orgId), prepared.length)
-        .decrby(this.deps.keys.orgQueuedBytes(orgId), totalBytes)
-        .del(...jobs.map((j) => this.deps.keys.call(j.record.callId)))
-        .exec();
+      await Promise.all([
+        this.deps.budget.release(orgId, prepared.length, totalBytes),
+        ...jobs.map((j) => this.deps.redis.unlink(this.deps.keys.call(j.record.callId))),
+      ]);
       throw error;
     }
     return jobs.map(({ record }) => accepted(record));
@@ -270,5 +248,3 @@ function groupByLane<T extends { lane: Lane }>(jobs: T[]): Map<Lane, T[]> {
   return new Map([...byName.values()].map((g) => [g.lane, g.jobs]));
 }
 
-
-type RedisWithCapacity = Redis & { sluiceReserveCapacity(...args: (string | number)[]): Promise<number> };

@@ -59,7 +59,7 @@ export class CallDispatcher {
     for (;;) {
       const stop = this.stopReason(job, expiresAt);
       if (stop) return this.finish(job, stop);
-      await pacer.reserve(job.lane);
+      await pacer.reserve(job.lane, () => this.stopReason(job, expiresAt) !== undefined);
       const stopAfterWait = this.stopReason(job, expiresAt);
       if (stopAfterWait) return this.finish(job, stopAfterWait);
       const sendId = `${job.callId}:${Date.now()}`;

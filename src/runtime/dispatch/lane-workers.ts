@@ -1,6 +1,6 @@
 import { DelayedError, Worker, type Job } from "bullmq";
-import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "../../shared/logger.js";
+import type { RedisClient } from "../../shared/redis.js";
 import { laneId, type Lane, type RuntimeKeys } from "../keys.js";
 import type { CallJob, QueuedCall } from "../queues.js";
 import type { RuntimeSettings } from "../settings.js";
@@ -19,22 +19,22 @@ interface Entry {
  */
 export class LaneWorkers {
   private readonly entries = new Map<string, Entry>();
+  /** Workers being closed gracefully (their lanes' calls in flight finishing); closeAll waits for them too. */
+  private readonly closing = new Set<Worker<CallJob>>();
   /** Set by closeAll: a sync still under way must not start workers after it. */
   private closed = false;
-  // BullMQ workers need a connection with no per-command retry limit.
-  private readonly connection: Redis;
 
   constructor(
     private readonly deps: {
-      redisUrl: string;
+      /** The workers' command connection (owned from here on): BullMQ wants one with no per-command retry limit. */
+      connection: RedisClient;
       keys: RuntimeKeys;
       settings: RuntimeSettings;
       dispatcher: CallDispatcher;
       logger: Logger;
     },
   ) {
-    this.connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null } satisfies RedisOptions);
-    this.connection.on("error", (error) => deps.logger.warn({ err: error }, "worker redis connection error"));
+    deps.connection.on("error", (error) => deps.logger.warn({ err: error }, "worker redis connection error"));
   }
 
   has(lane: Lane): boolean {
@@ -74,7 +74,7 @@ export class LaneWorkers {
         }
       },
       {
-        connection: this.connection,
+        connection: this.deps.connection,
         prefix: keys.bullPrefix,
         concurrency,
         lockDuration: settings.lockMs,
@@ -94,22 +94,30 @@ export class LaneWorkers {
     this.entries.set(laneId(lane), { worker, activity });
   }
 
-  /** `force`: do not wait for the lane's active calls (they return to the queue when their lock lapses). */
+  /**
+   * Stops taking the lane's calls. `force`: do not wait for the lane's active calls (they return to the queue when
+   * their lock lapses); otherwise they finish first.
+   */
   async close(lane: Lane, force: boolean): Promise<void> {
     const entry = this.entries.get(laneId(lane));
     if (!entry) return;
     this.entries.delete(laneId(lane));
-    await entry.worker.close(force);
+    this.closing.add(entry.worker);
+    try {
+      await entry.worker.close(force);
+    } finally {
+      this.closing.delete(entry.worker);
+    }
   }
 
   /** Stops every worker: calls in flight get `graceMs` to finish, then return to the queue for another process. */
   async closeAll(graceMs: number): Promise<void> {
     this.closed = true;
-    const workers = [...this.entries.values()].map((entry) => entry.worker);
+    const workers = [...[...this.entries.values()].map((entry) => entry.worker), ...this.closing];
     this.entries.clear();
     const graceful = Promise.all(workers.map((worker) => worker.close()));
     const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), graceMs).unref());
     if ((await Promise.race([graceful, timeout])) === "timeout") await Promise.all(workers.map((worker) => worker.close(true)));
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    await this.deps.connection.quit().catch(() => this.deps.connection.disconnect());
   }
 }

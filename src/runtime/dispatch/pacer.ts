@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../shared/redis.js";
 import { TickBatcher } from "../../shared/tick-batcher.js";
 import { throttledLane, type Lane, type RuntimeKeys } from "../keys.js";
 import { SECOND_COUNTER_TTL_S } from "../stats.js";
@@ -146,19 +146,26 @@ export class Pacer {
   });
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RuntimeKeys,
   ) {
     redis.defineCommand("sluiceReserve", { numberOfKeys: 3, lua: RESERVE });
     redis.defineCommand("sluicePause", { numberOfKeys: 2, lua: PAUSE });
-    redis.defineCommand("sluiceBegin", { lua: BEGIN });
+    // A fixed key count per script (auto-pipelining on a cluster groups a command by its first argument, so that
+    // must be a key): BEGIN runs with the pacing keys on throttled lanes, without on unthrottled ones.
+    redis.defineCommand("sluiceBeginPaced", { numberOfKeys: 6, lua: BEGIN });
+    redis.defineCommand("sluiceBegin", { numberOfKeys: 4, lua: BEGIN });
     redis.defineCommand("sluiceRestamp", { numberOfKeys: 1, lua: RESTAMP });
   }
 
-  /** Resolves at the slot booked for the next send on a throttled lane (or at once, for an unthrottled one). */
-  async reserve(lane: Lane): Promise<void> {
+  /**
+   * Resolves at the slot booked for the next send on a throttled lane (or at once, for an unthrottled one), or as
+   * soon as `stop()` says the call no longer wants one (its version drained, its retention passed: a drained version's
+   * rate is gone, and no slot would ever come).
+   */
+  async reserve(lane: Lane, stop: () => boolean): Promise<void> {
     if (lane.kind === "unthrottled") return;
-    for (;;) {
+    while (!stop()) {
       const slot = await this.slots.add(lane.runtimeVersionId);
       if (slot.booked) {
         if (slot.inMs >= 1) await sleep(slot.inMs);
@@ -195,10 +202,12 @@ export class Pacer {
   async begin(lane: Lane, origin: string, callId: string, sendId: string): Promise<BeginResult> {
     const second = this.keys.sentInSecond(lane, Math.floor(Date.now() / 1000));
     const keys = [this.keys.call(callId), this.keys.stats(lane), second, this.keys.pause(lane, origin)];
+    const scripts = this.redis as RedisWithScripts;
+    const begin = lane.kind === "throttled" ? scripts.sluiceBeginPaced : scripts.sluiceBegin;
     if (lane.kind === "throttled") keys.push(this.keys.sendLog(lane.runtimeVersionId), this.keys.rate(lane.runtimeVersionId));
     const issuedAt = performance.now();
-    const [code, value, spentMs] = (await (this.redis as RedisWithScripts).sluiceBegin(
-      keys.length,
+    const [code, value, spentMs] = (await begin.call(
+      scripts,
       ...keys,
       SLIDING_WINDOW_MS,
       sendId,
@@ -248,9 +257,10 @@ export type BeginResult =
   | { kind: "wait"; ms: number; paused: boolean }
   | { kind: "gone" };
 
-type RedisWithScripts = Redis & {
+type RedisWithScripts = RedisClient & {
   sluiceReserve(...args: (string | number)[]): Promise<unknown>;
   sluicePause(...args: (string | number)[]): Promise<unknown>;
   sluiceBegin(...args: (string | number)[]): Promise<unknown>;
+  sluiceBeginPaced(...args: (string | number)[]): Promise<unknown>;
   sluiceRestamp(...args: (string | number)[]): Promise<unknown>;
 };

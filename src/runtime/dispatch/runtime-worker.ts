@@ -105,20 +105,22 @@ export class RuntimeWorker {
     const { db, redis, keys, workers } = this.deps;
     const rows = await db.runtimeVersion.findMany({ select: { id: true, maxThroughput: true, drainUntil: true } });
     const seen = new Set<string>();
-    const rates = redis.pipeline();
+    // Issued together (auto-pipelined, per node on a cluster): each version's rate lives in its own slot.
+    const rates: Promise<unknown>[] = [];
     for (const row of rows) {
       seen.add(row.id);
       this.versions.set(row.id, row.drainUntil?.getTime());
       const lane = throttledLane(row.id);
-      // A drained version's keys are being deleted by the sweeper: writing its rate again would leave one behind.
+      // A drained version's keys are being deleted by the sweeper: writing its rate again would leave one behind. Its
+      // worker takes no more calls; those it holds end `dropped` and complete their jobs (the sweeper waits for them).
       if (this.drained(lane)) {
-        await workers.close(lane, true);
+        workers.close(lane, false).catch((error: unknown) => this.deps.logger.warn({ err: error }, "closing a drained lane's worker failed"));
         continue;
       }
-      rates.set(keys.rate(row.id), String(row.maxThroughput));
+      rates.push(redis.set(keys.rate(row.id), String(row.maxThroughput)));
       workers.ensure(lane, this.concurrencyFor(row.maxThroughput));
     }
-    await rates.exec();
+    await Promise.all(rates);
     for (const id of [...this.versions.keys()].filter((id) => !seen.has(id))) {
       this.versions.delete(id);
       await workers.close(throttledLane(id), true);

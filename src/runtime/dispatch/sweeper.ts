@@ -1,5 +1,5 @@
-import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { JobType, Queue } from "bullmq";
+import { masters, type RedisClient } from "../../shared/redis.js";
 import type { Logger } from "../../shared/logger.js";
 import type { FinalOutcome } from "../call-store.js";
 import { throttledLane, type Lane } from "../keys.js";
@@ -13,8 +13,9 @@ const PENDING_STATES = ["wait", "prioritized", "delayed"] as const;
  * Housekeeping any worker process may run; a Redis lock makes each pass run in one process at a time.
  * - Expiry: calls still waiting after the retention are removed from their queue and marked `expired`,
  *   so they hold no memory and take no rate slot.
- * - Drain end: a draining runtime version past its drainUntil marks its remaining calls `dropped`, then its
- *   queue, every Redis key it owns and its database row are deleted.
+ * - Drain end: a draining runtime version past its drainUntil marks its waiting calls `dropped`; once no worker holds
+ *   one of its calls (those end `dropped` too, and complete their jobs), or a lock duration later (a crashed
+ *   worker's), its queue, every Redis key it owns but its call records, and its database row are deleted.
  * - Unthrottled lanes that can no longer hold a call are forgotten.
  */
 export class Sweeper {
@@ -22,6 +23,8 @@ export class Sweeper {
     private readonly deps: RuntimeStores & {
       logger: Logger;
       retentionMs: number;
+      /** How long a worker's claim on a call lasts: after it, a call still active has lost its worker. */
+      lockMs: number;
     },
   ) {}
 
@@ -53,10 +56,16 @@ export class Sweeper {
   private async finishDrains(): Promise<void> {
     const { db, redis, keys, queues, logger } = this.deps;
     const ended = await db.runtimeVersion.findMany({ where: { status: "draining", drainUntil: { lte: new Date() } } });
+    const dropped: FinalOutcome = { state: "dropped", error: "runtime version finished draining" };
     for (const version of ended) {
       const lane = throttledLane(version.id);
       const queue = queues.get(lane);
-      await this.end(lane, await pendingIds(queue), { state: "dropped", error: "runtime version finished draining" });
+      await this.end(lane, await jobIds(queue, PENDING_STATES), dropped);
+      const active = await jobIds(queue, ["active"]);
+      // Workers drop the calls they hold themselves and complete their jobs; deleting the queue under them first
+      // would fail those completions.
+      if (active.length && Date.now() < version.drainUntil!.getTime() + this.deps.lockMs) continue;
+      await this.end(lane, active, dropped);
       await queue.obliterate({ force: true });
       await queues.forget(lane);
       for (const pattern of keys.versionPatterns(version.id)) await deleteByPattern(redis, pattern);
@@ -76,20 +85,23 @@ export class Sweeper {
   }
 }
 
-async function pendingIds(queue: Queue<CallJob>): Promise<string[]> {
+async function jobIds(queue: Queue<CallJob>, states: readonly JobType[]): Promise<string[]> {
   const ids: string[] = [];
   for (let start = 0; ; start += PAGE) {
-    const jobs = await queue.getJobs([...PENDING_STATES, "active"], start, start + PAGE - 1, true);
+    const jobs = await queue.getJobs([...states], start, start + PAGE - 1, true);
     ids.push(...jobs.flatMap((job) => (job?.id ? [job.id] : [])));
     if (jobs.length < PAGE) return ids;
   }
 }
 
-async function deleteByPattern(redis: Redis, pattern: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = next;
-    if (found.length) await redis.unlink(...found);
-  } while (cursor !== "0");
+/** Deletes the keys matching `pattern` on every master. The pattern names one hash tag: each batch is one slot. */
+async function deleteByPattern(redis: RedisClient, pattern: string): Promise<void> {
+  for (const node of masters(redis)) {
+    let cursor = "0";
+    do {
+      const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      if (found.length) await node.unlink(...found);
+    } while (cursor !== "0");
+  }
 }

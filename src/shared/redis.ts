@@ -1,0 +1,102 @@
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { unbracketed } from "./url-host.js";
+
+/**
+ * A connection to one Redis or to a Redis Cluster (or Valkey cluster, CONTRACT §13). The two share every command
+ * Sluice uses; what differs (SCAN, node health) goes through `masters`.
+ */
+export type RedisClient = Redis | Cluster;
+
+/** Where Redis is: REDIS_URL, or, when REDIS_CLUSTER_NODES is set, a cluster's seed nodes (`redis[s]://` URLs). */
+export interface RedisTarget {
+  url: string;
+  clusterNodes?: string[];
+}
+
+/**
+ * The one way Sluice connects to Redis; BullMQ's blocking connections are duplicates of the ones made here. On a
+ * cluster, credentials and TLS (`rediss://`) come from the seed URLs and apply to every node; `options` apply per
+ * node, and auto-pipelining groups commands per node.
+ */
+export function createRedis(target: RedisTarget, options: RedisOptions & { enableAutoPipelining?: boolean }): RedisClient {
+  if (!target.clusterNodes?.length) return new Redis(target.url, options);
+  const seeds = target.clusterNodes.map((node) => new URL(node));
+  const first = seeds[0]!;
+  const { enableAutoPipelining, ...perNode } = options;
+  return new Cluster(
+    seeds.map((seed) => ({ host: unbracketed(seed.hostname), port: Number(seed.port || 6379) })),
+    {
+      enableAutoPipelining: enableAutoPipelining ?? false,
+      // TLS clusters announce node names their certificates are issued for: connect to those names as given.
+      dnsLookup: (address, callback) => callback(null, address),
+      redisOptions: {
+        ...perNode,
+        ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+        ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+        ...(first.protocol === "rediss:" ? { tls: {} } : {}),
+      },
+    },
+  );
+}
+
+/** The masters of a cluster (each serving its slots), or the one Redis. */
+export function masters(redis: RedisClient): Redis[] {
+  return redis instanceof Cluster ? redis.nodes("master") : [redis];
+}
+
+/**
+ * Parses REDIS_CLUSTER_NODES (`host:port` or `redis[s]://[user:password@]host:port`, comma-separated) into URLs;
+ * the problems, if any, name each invalid entry.
+ */
+export function parseClusterNodes(value: string): { nodes: string[]; invalid: string[] } {
+  const nodes: string[] = [];
+  const invalid: string[] = [];
+  for (const entry of value.split(",").map((part) => part.trim()).filter(Boolean)) {
+    const url = URL.parse(/^[a-z]+:\/\//i.test(entry) ? entry : `redis://${entry}`);
+    if (url && (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname && url.port) nodes.push(url.toString());
+    else invalid.push(entry);
+  }
+  return { nodes, invalid };
+}
+
+export interface RedisNodeHealth {
+  /** host:port as the client reaches the node. */
+  node: string;
+  role: "master" | "replica";
+  ok: boolean;
+}
+
+/**
+ * Whether each node answers PING within `timeoutMs`: the one Redis, or every master and replica of a cluster's
+ * slot table (a node the client lost is down; before the client first reached the cluster there are none).
+ */
+export async function nodeHealth(redis: RedisClient, timeoutMs = 1000): Promise<RedisNodeHealth[]> {
+  if (!(redis instanceof Cluster)) return [{ node: nodeKey(redis), role: "master", ok: await answersWithin(redis, timeoutMs) }];
+  const roles = new Map<string, RedisNodeHealth["role"]>();
+  for (const [master, ...replicas] of redis.slots.filter(Boolean)) {
+    if (master) roles.set(master, "master");
+    for (const replica of replicas) if (!roles.has(replica)) roles.set(replica, "replica");
+  }
+  const connected = new Map(redis.nodes().map((node) => [nodeKey(node), node]));
+  return Promise.all(
+    [...roles].map(async ([node, role]) => {
+      const client = connected.get(node);
+      return { node, role, ok: client ? await answersWithin(client, timeoutMs) : false };
+    }),
+  );
+}
+
+const nodeKey = (node: Redis) => `${node.options.host}:${node.options.port}`;
+
+/** Redis can serve every slot: each master answers (and there is at least one). */
+export const allMastersUp = (nodes: RedisNodeHealth[]): boolean => nodes.some((n) => n.role === "master") && nodes.every((n) => n.role !== "master" || n.ok);
+
+async function answersWithin(node: Redis, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  try {
+    return await Promise.race([node.ping().then(() => true, () => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

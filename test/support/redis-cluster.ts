@@ -1,0 +1,99 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface RedisCluster {
+  /** Every node as host:port, masters first: REDIS_CLUSTER_NODES. */
+  readonly nodes: string[];
+  /** SIGKILLs one node (host:port) and resolves once it is gone. */
+  kill(node: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster on loopback ports from the machine's `redis-server`: `masters` masters with `replicas` replicas
+ * each, no persistence, each node a child process stopped by `stop()`. Nodes announce 127.0.0.1 (the ioredis client
+ * hangs on the address a node guesses for itself otherwise).
+ */
+export async function startRedisCluster({ masters = 3, replicas = 0 } = {}): Promise<RedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), "sluice-cluster-"));
+  const ports = await freeClusterPorts(masters * (1 + replicas));
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill("SIGKILL");
+        await once(child, "exit");
+      }),
+    );
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const port of ports) {
+      const child = spawn(
+        "redis-server",
+        ["--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`,
+          "--cluster-announce-ip", "127.0.0.1", "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--dir", dir],
+        { stdio: "ignore" },
+      );
+      children.push(child);
+    }
+    await Promise.all(ports.map((port) => waitFor(() => cli(port, "ping").then((out) => out === "PONG"), `node ${port} up`)));
+    const nodes = ports.map((port) => `127.0.0.1:${port}`);
+    await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"]);
+    await Promise.all(ports.map((port) => waitFor(async () => (await cli(port, "cluster", "info")).includes("cluster_state:ok"), `node ${port} in an ok cluster`)));
+    const kill = async (node: string) => {
+      const child = children[nodes.indexOf(node)];
+      if (!child) throw new Error(`redis cluster: no node ${node}`);
+      child.kill("SIGKILL");
+      if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
+    };
+    return { nodes, kill, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function cli(port: number, ...command: string[]): Promise<string> {
+  const { stdout } = await run("redis-cli", ["-p", String(port), ...command]).catch(() => ({ stdout: "" }));
+  return stdout.trim();
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`redis cluster: ${what} not reached within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** `count` ports that are free, as are their cluster bus ports (port + 10000). */
+async function freeClusterPorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    if (!ports.includes(port) && !ports.includes(port + 10_000) && (await isFree(port)) && (await isFree(port + 10_000))) ports.push(port);
+  }
+  return ports;
+}
+
+async function isFree(port: number): Promise<boolean> {
+  const server = createServer();
+  server.listen(port, "127.0.0.1");
+  try {
+    await once(server, "listening");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    server.close();
+  }
+}
