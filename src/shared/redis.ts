@@ -1,3 +1,4 @@
+import calculateSlot from "cluster-key-slot";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { unbracketed } from "./url-host.js";
 
@@ -87,6 +88,25 @@ export async function nodeHealth(redis: RedisClient, timeoutMs = 1000): Promise<
 }
 
 const nodeKey = (node: Redis) => `${node.options.host}:${node.options.port}`;
+
+/**
+ * On a cluster whose masters have replicas: waits until a replica of the master serving each of `keys` has
+ * acknowledged every write this client made to that master so far (Redis WAIT), for at most `timeoutMs`. False if
+ * one did not, so that a write is refused rather than acknowledged and then lost in a failover. True at once on one
+ * Redis, and for masters without replicas.
+ */
+export async function replicatedToOne(redis: RedisClient, keys: string[], timeoutMs: number): Promise<boolean> {
+  if (!(redis instanceof Cluster)) return true;
+  const mastersWithReplicas = new Set<string>();
+  for (const key of keys) {
+    const owners = redis.slots[calculateSlot(key)];
+    if (!owners?.[0]) return false;
+    if (owners.length > 1) mastersWithReplicas.add(owners[0]);
+  }
+  const connected = new Map(redis.nodes("master").map((node) => [nodeKey(node), node]));
+  const acks = await Promise.all([...mastersWithReplicas].map((master) => connected.get(master)?.wait(1, timeoutMs) ?? 0));
+  return acks.every((acked) => acked >= 1);
+}
 
 /** Redis can serve every slot: each master answers (and there is at least one). */
 export const allMastersUp = (nodes: RedisNodeHealth[]): boolean => nodes.some((n) => n.role === "master") && nodes.every((n) => n.role !== "master" || n.ok);

@@ -60,3 +60,11 @@ export function valueOf({ samples }: Scrape, name: string, labels: Record<string
   expect(found, `${name} ${JSON.stringify(labels)}`).toHaveLength(1);
   return found[0]!.value;
 }
+
+/** sluice_redis_node_up of one scrape: "<role> <host:port>" → value. */
+export async function nodeUp(ctx: TestContext): Promise<Map<string, number>> {
+  const res = await ctx.app.request().get("/metrics");
+  expect(res.status).toBe(200);
+  const samples = parseExposition(res.text).samples.filter((s) => s.name === "sluice_redis_node_up");
+  return new Map(samples.map((s) => [`${s.labels["role"]} ${s.labels["node"]}`, s.value]));
+}

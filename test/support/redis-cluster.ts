@@ -49,6 +49,8 @@ export async function startRedisCluster({ masters = 3, replicas = 0 } = {}): Pro
     const nodes = ports.map((port) => `127.0.0.1:${port}`);
     await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"]);
     await Promise.all(ports.map((port) => waitFor(async () => (await cli(port, "cluster", "info")).includes("cluster_state:ok"), `node ${port} in an ok cluster`)));
+    const linkedReplicas = async () => (await Promise.all(ports.map((port) => cli(port, "info", "replication")))).filter((info) => /master_link_status:up/.test(info)).length;
+    await waitFor(async () => (await linkedReplicas()) === masters * replicas, "every replica in sync");
     const kill = async (node: string) => {
       const child = children[nodes.indexOf(node)];
       if (!child) throw new Error(`redis cluster: no node ${node}`);

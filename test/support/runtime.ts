@@ -134,7 +134,8 @@ export interface RuntimeContext<S> {
 export function useRuntime<S extends { url: string; close(): Promise<void> }>(options: {
   startSink: () => Promise<S>;
   workers?: number;
-  env?: Record<string, string>;
+  /** The app's and workers' environment overrides (a function: read when the app starts). */
+  env?: Record<string, string> | (() => Record<string, string>);
   scope?: SetupScope;
 }): RuntimeContext<S> {
   const scope = options.scope ?? "file";
@@ -143,7 +144,8 @@ export function useRuntime<S extends { url: string; close(): Promise<void> }>(op
   setup(async () => {
     sink = await options.startSink();
   });
-  const ctx = useTestApp(() => ({ ...egressAllowFor(sink!.url), ...options.env }), scope);
+  const env = () => (typeof options.env === "function" ? options.env() : options.env);
+  const ctx = useTestApp(() => ({ ...egressAllowFor(sink!.url), ...env() }), scope);
   const workers: WorkerProcess[] = [];
   setup(async () => {
     const started = Array.from({ length: options.workers ?? 1 }, () => startWorkerProcess(ctx.app));

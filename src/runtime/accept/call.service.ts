@@ -3,6 +3,7 @@ import type { EgressPolicy } from "../../egress/policy.js";
 import type { RuntimeVersion } from "../../generated/prisma/client.js";
 import { ApiError } from "../../shared/errors/api-error.js";
 import type { Principal } from "../../tenancy/principal.js";
+import { replicatedToOne } from "../../shared/redis.js";
 import { hashToken } from "../../tenancy/token.js";
 import { MAX_CALL_BODY_BYTES, type AcceptedCall, type CallRequest } from "./call.schema.js";
 import type { NewCall } from "../call-store.js";
@@ -26,6 +27,14 @@ const IDEMPOTENCY_TTL_MS = 30 * 60 * 60 * 1000;
  */
 const IDEMPOTENCY_PENDING_TTL_MS = 30_000;
 const REPLAY_POLL_MS = 20;
+/** How long accepted calls may wait for a replica's acknowledgement before the submission is refused. */
+const REPLICA_ACK_TIMEOUT_MS = 1000;
+
+const notReplicated = () =>
+  new ApiError("DEPENDENCY_UNAVAILABLE", {
+    message: "Redis did not confirm the calls on a replica in time (a failover?): nothing was queued; retry later",
+    headers: { "Retry-After": "1" },
+  });
 
 type Matched = { lane: Lane; version?: RuntimeVersion };
 type Prepared = { call: CallRequest; body?: string; headers: Record<string, string>; bytes: number } & Matched;
@@ -171,6 +180,10 @@ export class CallService {
         ]),
         ...([...lanes.keys()].some((lane) => lane.kind === "unthrottled") ? [this.deps.unthrottled.touch(orgId)] : []),
       ]);
+      // On a cluster with replicas, a call is acknowledged only once a replica holds it: a failover right after
+      // the 202 must not lose it.
+      const queueKeys = [...lanes.keys()].map((lane) => this.deps.keys.queueKey(lane, "wait"));
+      if (!(await replicatedToOne(this.deps.redis, queueKeys, REPLICA_ACK_TIMEOUT_MS))) throw notReplicated();
       if (idemKey) {
         const done: IdempotencyEntry = { callIds, accepted: true };
         await this.deps.redis.set(idemKey, JSON.stringify(done), "PX", IDEMPOTENCY_TTL_MS);

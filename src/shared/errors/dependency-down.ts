@@ -13,6 +13,8 @@ const ADAPTER_KINDS = new Set([
 const PG_STATE = /^(08...|57P0[1-4])$/;
 // Redis replies that mean "not now" rather than "wrong command": out of memory, loading, a replica, a failover.
 const REDIS_UNAVAILABLE = /^(OOM|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY) /;
+// What the ioredis cluster client says while it cannot reach the cluster or follow a failover.
+const CLUSTER_UNREACHABLE = /Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections/;
 
 interface ErrorLike {
   code?: unknown;
@@ -32,7 +34,9 @@ function matches(error: ErrorLike): boolean {
     (typeof error.kind === "string" && ADAPTER_KINDS.has(error.kind)) ||
     error.name === "MaxRetriesPerRequestError" ||
     (typeof error.message === "string" &&
-      (/Connection terminated|Connection is closed|connect ECONNREFUSED/.test(error.message) || REDIS_UNAVAILABLE.test(error.message)))
+      (/Connection terminated|Connection is closed|connect ECONNREFUSED/.test(error.message) ||
+        REDIS_UNAVAILABLE.test(error.message) ||
+        CLUSTER_UNREACHABLE.test(error.message)))
   );
 }
 
