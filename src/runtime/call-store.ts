@@ -57,7 +57,6 @@ export class CallStore {
   async create(calls: NewCall[]): Promise<void> {
     const records = calls.map((call) =>
       Object.entries({
-        callId: call.callId,
         orgId: call.orgId,
         method: call.method,
         url: call.url,
@@ -80,7 +79,7 @@ export class CallStore {
   /** The record as callers see it, and the org that owns it (never shown to callers). */
   async get(callId: string): Promise<{ orgId: string; record: CallRecord } | undefined> {
     const fields = (await this.redis.hgetall(this.keys.call(callId))) as Fields;
-    return fields["callId"] ? { orgId: fields["orgId"]!, record: toRecord(fields) } : undefined;
+    return fields["state"] ? { orgId: fields["orgId"]!, record: toRecord(callId, fields) } : undefined;
   }
 
   /** A send answered by a pause signal: it does not count as an attempt after all, and the call waits again. */
@@ -171,12 +170,13 @@ return bytes
 
 type RedisWithFinish = RedisClient & { sluiceFinishCall(...args: (string | number)[]): Promise<number> };
 
-function toRecord(fields: Fields): CallRecord {
+/** A record as stored (its key names the call: the id is not kept again inside). */
+function toRecord(callId: string, fields: Fields): CallRecord {
   const acceptedAt = Number(fields["acceptedAt"]);
   const firstSend = fields["sentAt"] ? Number(fields["sentAt"]) : undefined;
   const end = firstSend ?? (fields["completedAt"] ? Number(fields["completedAt"]) : Date.now());
   return {
-    callId: fields["callId"]!,
+    callId,
     state: fields["state"] as CallState,
     throttled: fields["throttled"] === "1",
     ...(fields["throttlingConfigUid"] ? { throttlingConfigUid: fields["throttlingConfigUid"] } : {}),

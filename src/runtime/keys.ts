@@ -4,8 +4,8 @@ import { createHash, randomBytes } from "node:crypto";
  * Every Redis key the runtime owns, in one place. All live under REDIS_PREFIX, and every key that a script or a
  * transaction touches together carries the same Redis Cluster hash tag (CONTRACT §13), so each runs in one slot:
  * - a lane's tag (`laneId`): its BullMQ queue `<prefix>:bull:{<lane>}:*`, its state `<prefix>:rt:{<lane>}:lane:*`
- *   (pacing, pauses, counters) and the records of its calls `<prefix>:rt:{<lane>}:call:<callId>`; a call's id
- *   starts with its lane's id, so the record is found from the id alone;
+ *   (pacing, pauses, counters) and the records of its calls `<prefix>:rt:{<lane>}:call:<id>`; a call's id is
+ *   `<lane id>.<id>`, so the record is found from the call's id alone;
  * - an org's tag: its queued-call and byte counters and its idempotency keys, `<prefix>:rt:{o-<org>}:*`, updated
  *   apart from the lane scripts;
  * - the rest (the unthrottled lane registry, locks, heartbeats) are single keys.
@@ -67,11 +67,17 @@ export const laneId = (lane: Lane): string =>
 
 const CALL_ID_SEPARATOR = ".";
 
-/** A new call's id: its lane's id, then 128 random bits (laneId and base64url never contain the separator). */
-export const newCallId = (lane: Lane): string => `${laneId(lane)}${CALL_ID_SEPARATOR}${randomBytes(16).toString("base64url")}`;
+/**
+ * A new call's id: its lane's id, then 96 random bits (laneId and base64url never contain the separator). Every
+ * byte of it is kept several times per queued call (job key, wait list, record key), so it is no longer than needed.
+ */
+export const newCallId = (lane: Lane): string => `${laneId(lane)}${CALL_ID_SEPARATOR}${randomBytes(12).toString("base64url")}`;
 
-/** The id of the lane a call was accepted into, read from its id (any string is accepted: it only names a key). */
-const laneIdOfCall = (callId: string): string => callId.slice(0, Math.max(0, callId.lastIndexOf(CALL_ID_SEPARATOR)));
+/** A call id's two parts: its lane's id and its own (any string is accepted: it only names a key). */
+function splitCallId(callId: string): [laneId: string, own: string] {
+  const at = callId.lastIndexOf(CALL_ID_SEPARATOR);
+  return at === -1 ? ["", callId] : [callId.slice(0, at), callId.slice(at + 1)];
+}
 
 export function runtimeKeys(prefix: string): RuntimeKeys {
   const rt = `${prefix}:rt`;
@@ -93,7 +99,10 @@ export function runtimeKeys(prefix: string): RuntimeKeys {
     stats: (lane) => `${laneState(lane)}:stats`,
     sentInSecond: (lane, second) => `${laneState(lane)}:sent:${second}`,
     versionPatterns: (id) => [`${versionState(id)}:*`, `${bullPrefix}:${queueName(throttledLane(id))}:*`],
-    call: (callId) => `${rt}:{${laneIdOfCall(callId)}}:call:${callId}`,
+    call: (callId) => {
+      const [lane, own] = splitCallId(callId);
+      return `${rt}:{${lane}}:call:${own}`;
+    },
     orgQueued: (orgId) => `${org(orgId)}:queued`,
     orgQueuedBytes: (orgId) => `${org(orgId)}:queued-bytes`,
     unthrottledLanes: () => `${rt}:lanes:unthrottled`,
