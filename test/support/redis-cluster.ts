@@ -16,12 +16,19 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
+/** A certificate (PEM) its key, valid for 127.0.0.1, and the CA to trust it by (the certificate itself). */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
 /**
  * A Redis Cluster on loopback ports from the machine's `redis-server`: `masters` masters with `replicas` replicas
  * each, no persistence, each node a child process stopped by `stop()`. Nodes announce 127.0.0.1 (the ioredis client
- * hangs on the address a node guesses for itself otherwise).
+ * hangs on the address a node guesses for itself otherwise). With `tls`, clients, the cluster bus and replication
+ * all speak TLS only.
  */
-export async function startRedisCluster({ masters = 3, replicas = 0 } = {}): Promise<RedisCluster> {
+export async function startRedisCluster({ masters = 3, replicas = 0, tls }: { masters?: number; replicas?: number; tls?: TlsFiles } = {}): Promise<RedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), "sluice-cluster-"));
   const ports = await freeClusterPorts(masters * (1 + replicas));
   const children: ChildProcess[] = [];
@@ -36,18 +43,16 @@ export async function startRedisCluster({ masters = 3, replicas = 0 } = {}): Pro
     await rm(dir, { recursive: true, force: true });
   };
   try {
+    const cli = (port: number, ...command: string[]) => redisCli(tls, ["-p", String(port), ...command]);
     for (const port of ports) {
-      const child = spawn(
-        "redis-server",
-        ["--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`,
-          "--cluster-announce-ip", "127.0.0.1", "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--dir", dir],
-        { stdio: "ignore" },
-      );
-      children.push(child);
+      const clusterArgs = ["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--cluster-announce-ip", "127.0.0.1",
+        "--cluster-node-timeout", "2000", ...(tls ? ["--tls-cluster", "yes", "--tls-replication", "yes"] : [])];
+      children.push(spawn("redis-server", [...listenArgs(port, tls), ...clusterArgs, "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" }));
     }
     await Promise.all(ports.map((port) => waitFor(() => cli(port, "ping").then((out) => out === "PONG"), `node ${port} up`)));
     const nodes = ports.map((port) => `127.0.0.1:${port}`);
-    await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"]);
+    const created = await redisCli(tls, ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"]);
+    if (!created.includes("All 16384 slots covered")) throw new Error(`redis cluster: create failed: ${created}`);
     await Promise.all(ports.map((port) => waitFor(async () => (await cli(port, "cluster", "info")).includes("cluster_state:ok"), `node ${port} in an ok cluster`)));
     const linkedReplicas = async () => (await Promise.all(ports.map((port) => cli(port, "info", "replication")))).filter((info) => /master_link_status:up/.test(info)).length;
     await waitFor(async () => (await linkedReplicas()) === masters * replicas, "every replica in sync");
@@ -64,8 +69,37 @@ export async function startRedisCluster({ masters = 3, replicas = 0 } = {}): Pro
   }
 }
 
-async function cli(port: number, ...command: string[]): Promise<string> {
-  const { stdout } = await run("redis-cli", ["-p", String(port), ...command]).catch(() => ({ stdout: "" }));
+/** A single Redis on a free loopback port, speaking TLS only; stopped by `stop()`. */
+export async function startTlsRedis(tls: TlsFiles): Promise<{ port: number; stop(): Promise<void> }> {
+  const [port] = await freeClusterPorts(1);
+  const child = spawn("redis-server", [...listenArgs(port!, tls), "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  await waitFor(async () => (await redisCli(tls, ["-p", String(port), "ping"])) === "PONG", `TLS redis on ${port} up`);
+  return {
+    port: port!,
+    async stop() {
+      child.kill("SIGKILL");
+      if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
+    },
+  };
+}
+
+/** A self-signed certificate for 127.0.0.1 in `dir`. */
+export async function selfSignedCertificate(dir: string): Promise<TlsFiles> {
+  const files = { certFile: join(dir, "cert.pem"), keyFile: join(dir, "key.pem") };
+  await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", files.keyFile, "-out", files.certFile]);
+  return files;
+}
+
+const listenArgs = (port: number, tls: TlsFiles | undefined): string[] =>
+  tls
+    ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", tls.certFile, "--tls-key-file", tls.keyFile,
+        "--tls-ca-cert-file", tls.certFile, "--tls-auth-clients", "no", "--bind", "127.0.0.1"]
+    : ["--port", String(port), "--bind", "127.0.0.1"];
+
+async function redisCli(tls: TlsFiles | undefined, args: string[]): Promise<string> {
+  const tlsArgs = tls ? ["--tls", "--cacert", tls.certFile] : [];
+  const { stdout } = await run("redis-cli", [...tlsArgs, ...args]).catch(() => ({ stdout: "" }));
   return stdout.trim();
 }
 
