@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeUp } from "../support/prometheus.js";
 import { startRedisCluster, type RedisCluster } from "../support/redis-cluster.js";
 import { useTestApp } from "../support/test-app.js";
+import { waitFor } from "../support/timing.js";
 
 // CONTRACT §13 on a cluster of its own (3 masters, no replicas): a master that stops answering makes Sluice unready,
 // and /readyz and /metrics name it.
@@ -13,7 +14,8 @@ describe("a cluster with a master down", () => {
   afterAll(() => cluster?.stop());
   const ctx = useTestApp(() => ({ REDIS_CLUSTER_NODES: cluster.nodes.join(",") }));
 
-  it("is ready while every master answers", async () => {
+  it("is ready while every master answers (once the client has read the slot table)", async () => {
+    await waitFor(async () => (await ctx.app.request().get("/readyz")).status === 200, { timeoutMs: 10_000, message: "/readyz answers 200" });
     const res = await ctx.app.request().get("/readyz");
     expect(res.status).toBe(200);
     expect((res.body.redisNodes as { ok: boolean }[]).map((n) => n.ok)).toEqual([true, true, true]);

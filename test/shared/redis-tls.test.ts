@@ -8,6 +8,7 @@ import { TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { freePort, startSluiceProcess, type SluiceProcess } from "../process/sluice-process.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { selfSignedCertificate, startRedisCluster, startTlsRedis, type TlsFiles } from "../support/redis-cluster.js";
+import { waitFor } from "../support/timing.js";
 
 // CONTRACT §13: `rediss://` works on one Redis and on a cluster. Each Redis here speaks TLS only, with a self-signed
 // certificate that the Sluice process trusts through NODE_EXTRA_CA_CERTS, as a private CA would be trusted.
@@ -48,10 +49,19 @@ async function expectWorkingApi(redis: Record<string, string>, nodes: string[]):
   });
   try {
     await sluice.waitForLine((line) => line.includes("sluice started"));
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
-    const body = (await ready.json()) as { redis: boolean; redisNodes: { node: string; role: string; ok: boolean }[] };
-    expect(ready.status, JSON.stringify(body)).toBe(200);
-    expect(body.redisNodes.map((n) => `${n.role} ${n.node} ${n.ok}`).sort()).toEqual(nodes.map((node) => `master ${node} true`).sort());
+    // Ready once the client has reached Redis (a cluster client first reads the slot table), as a probe would wait.
+    let body: { redis: boolean; redisNodes: { node: string; role: string; ok: boolean }[] } | undefined;
+    await waitFor(
+      async () => {
+        const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+        body = (await ready.json()) as typeof body;
+        return ready.status === 200;
+      },
+      { timeoutMs: 10_000, message: "/readyz answers 200" },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; last: ${JSON.stringify(body)}`);
+    });
+    expect(body!.redisNodes.map((n) => `${n.role} ${n.node} ${n.ok}`).sort()).toEqual(nodes.map((node) => `master ${node} true`).sort());
     const call = await fetch(`http://127.0.0.1:${port}/runtime/calls`, {
       method: "POST",
       headers: { ...headers, "content-type": "application/json" },
