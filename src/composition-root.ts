@@ -21,7 +21,7 @@ import { RuntimeStats } from "./runtime/stats.js";
 import { UnthrottledLanes } from "./runtime/unthrottled-lanes.js";
 import { Sweeper } from "./runtime/dispatch/sweeper.js";
 import type { Logger } from "./shared/logger.js";
-import { createRedis, type RedisTarget } from "./shared/redis.js";
+import { createRedis, redisTarget } from "./shared/redis.js";
 import { ThrottlingConfigService } from "./throttling/throttling-config.service.js";
 
 export interface Sluice {
@@ -42,8 +42,8 @@ export function createSluice(env: Env, logger: Logger): Sluice {
   // Connects (and reconnects) in the background: a Redis outage degrades features, it does not stop the API.
   // Auto-pipelining sends every command issued in one tick in one write: with hundreds of calls in flight, the
   // per-command socket writes were the worker's largest cost. (Blocking commands use BullMQ's own connections.)
-  const redisTarget: RedisTarget = { url: env.REDIS_URL, ...(env.REDIS_CLUSTER_NODES ? { clusterNodes: env.REDIS_CLUSTER_NODES } : {}) };
-  const redis = createRedis(redisTarget, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const target = redisTarget(env);
+  const redis = createRedis(target, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
 
   const settings = runtimeSettings(env);
@@ -96,7 +96,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
       drained: (lane): boolean => worker.drained(lane),
     });
     // BullMQ workers need a connection with no per-command retry limit.
-    const workerConnection = createRedis(redisTarget, { maxRetriesPerRequest: null });
+    const workerConnection = createRedis(target, { maxRetriesPerRequest: null });
     const workers = new LaneWorkers({ connection: workerConnection, keys, settings, dispatcher, logger });
     const worker: RuntimeWorker = new RuntimeWorker({
       ...stores,

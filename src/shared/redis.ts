@@ -14,6 +14,14 @@ export interface RedisTarget {
   clusterNodes?: string[];
 }
 
+/** The Redis the environment names: REDIS_CLUSTER_NODES if set, else REDIS_URL. */
+export function redisTarget(env: { REDIS_URL: string; REDIS_CLUSTER_NODES?: string[] | undefined }): RedisTarget {
+  return { url: env.REDIS_URL, ...(env.REDIS_CLUSTER_NODES ? { clusterNodes: env.REDIS_CLUSTER_NODES } : {}) };
+}
+
+/** The nodes (host:port) serving `key`'s slot as the cluster client last read them: master first, then replicas. */
+export const slotOwners = (cluster: Cluster, key: string): string[] => cluster.slots[calculateSlot(key)] ?? [];
+
 /**
  * The one way Sluice connects to Redis; BullMQ's blocking connections are duplicates of the ones made here. On a
  * cluster, credentials and TLS (`rediss://`) come from the seed URLs and apply to every node; `options` apply per
@@ -99,8 +107,8 @@ export async function replicatedToOne(redis: RedisClient, keys: string[], timeou
   if (!(redis instanceof Cluster)) return true;
   const mastersWithReplicas = new Set<string>();
   for (const key of keys) {
-    const owners = redis.slots[calculateSlot(key)];
-    if (!owners?.[0]) return false;
+    const owners = slotOwners(redis, key);
+    if (!owners[0]) return false;
     if (owners.length > 1) mastersWithReplicas.add(owners[0]);
   }
   const connected = new Map(redis.nodes("master").map((node) => [nodeKey(node), node]));

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { throttledLane } from "../../src/runtime/keys.js";
-import { createRedis, parseClusterNodes, type RedisClient } from "../../src/shared/redis.js";
+import { loadEnv } from "../../src/config/env.js";
+import { createRedis, redisTarget, type RedisClient } from "../../src/shared/redis.js";
 import { startRedisCluster, type RedisCluster } from "../support/redis-cluster.js";
 import { callsTo, deployConfig, useRuntime, type CallInput } from "../support/runtime.js";
 import { masterOf } from "../support/test-app.js";
@@ -16,7 +17,7 @@ let cluster: RedisCluster;
 let client: RedisClient;
 beforeAll(async () => {
   cluster = await startRedisCluster({ masters: 3, replicas: 1 });
-  client = createRedis({ url: "", clusterNodes: parseClusterNodes(cluster.nodes.join(",")).nodes }, {});
+  client = createRedis(redisTarget(loadEnv({ REDIS_CLUSTER_NODES: cluster.nodes.join(",") })), {});
 });
 afterAll(async () => {
   client?.disconnect();

@@ -8,7 +8,7 @@ import { loadEnv } from "../../src/config/env.js";
 import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
 import { runtimeKeys, type RuntimeKeys } from "../../src/runtime/keys.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { createRedis, masters, parseClusterNodes, type RedisClient } from "../../src/shared/redis.js";
+import { createRedis, masters, redisTarget, slotOwners, type RedisClient } from "../../src/shared/redis.js";
 import { TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 
@@ -25,16 +25,13 @@ export function testRedisEnv(): { REDIS_URL: string; REDIS_CLUSTER_NODES?: strin
 
 /** A client of the tests' Redis (see testRedisEnv), for arranging and asserting state. */
 export function testRedis(): RedisClient {
-  const env = testRedisEnv();
-  const clusterNodes = env.REDIS_CLUSTER_NODES ? parseClusterNodes(env.REDIS_CLUSTER_NODES).nodes : undefined;
-  return createRedis({ url: env.REDIS_URL, ...(clusterNodes ? { clusterNodes } : {}) }, {});
+  return createRedis(redisTarget(loadEnv(testRedisEnv())), {});
 }
 
 /** The master (host:port) that serves `key`: on one Redis, always that one. */
 export async function masterOf(redis: RedisClient, key: string): Promise<string> {
-  if (!(redis instanceof Cluster)) return `${redis.options.host}:${redis.options.port}`;
-  const slot = (await redis.cluster("KEYSLOT", key)) as number;
-  return redis.slots[slot]![0]!;
+  await redis.ping(); // a cluster client has read the slot table once it answers
+  return redis instanceof Cluster ? slotOwners(redis, key)[0]! : `${redis.options.host}:${redis.options.port}`;
 }
 
 /** The keys matching `pattern` on every master, sorted. */
