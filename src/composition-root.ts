@@ -51,7 +51,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
   const queues = new RuntimeQueues(redis, keys);
   const pacer = new Pacer(redis, keys);
   const budget = new OrgBudget(redis, keys);
-  const records = new CallStore(redis, keys, budget, settings.retentionMs + settings.drainMs);
+  const records = new CallStore(redis, keys, budget);
   const stats = new RuntimeStats(redis, keys);
   const unthrottled = new UnthrottledLanes(redis, keys, settings.retentionMs + LANE_LIVE_MARGIN_MS);
   const egress = new EgressPolicy({ allow: env.EGRESS_ALLOW, deny: env.EGRESS_DENY, viaProxy: env.OUTBOUND_PROXY_URL !== undefined });
@@ -83,7 +83,11 @@ export function createSluice(env: Env, logger: Logger): Sluice {
   let stopping = false;
 
   function createWorker(): { worker: RuntimeWorker; close(): Promise<void> } {
-    const sender = createHttpSender({ egress, ...(env.OUTBOUND_PROXY_URL ? { proxyUrl: env.OUTBOUND_PROXY_URL } : {}) });
+    const sender = createHttpSender({
+      egress,
+      previewBytes: env.RUNTIME_BODY_PREVIEW_BYTES,
+      ...(env.OUTBOUND_PROXY_URL ? { proxyUrl: env.OUTBOUND_PROXY_URL } : {}),
+    });
     const sweeper = new Sweeper({ ...stores, logger, retentionMs: settings.retentionMs, lockMs: settings.lockMs });
     const dispatcher: CallDispatcher = new CallDispatcher({
       records,

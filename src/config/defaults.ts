@@ -4,3 +4,5 @@ export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 /** The per-org bounds on queued calls (CONTRACT §6, §11), also quoted in the OpenAPI examples. */
 export const DEFAULT_MAX_QUEUED_PER_ORG = 1_000_000;
 export const DEFAULT_MAX_QUEUED_BYTES_PER_ORG = 512 * 1024 * 1024;
+/** How much of a response's body a call's record keeps (RUNTIME_BODY_PREVIEW_BYTES). */
+export const DEFAULT_BODY_PREVIEW_BYTES = 1024;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseRules } from "../egress/rules.js";
 import { parseClusterNodes } from "../shared/redis.js";
-import { DEFAULT_DATABASE_URL, DEFAULT_MAX_QUEUED_BYTES_PER_ORG, DEFAULT_MAX_QUEUED_PER_ORG, DEFAULT_REDIS_URL } from "./defaults.js";
+import { DEFAULT_BODY_PREVIEW_BYTES, DEFAULT_DATABASE_URL, DEFAULT_MAX_QUEUED_BYTES_PER_ORG, DEFAULT_MAX_QUEUED_PER_ORG, DEFAULT_REDIS_URL } from "./defaults.js";
 
 const SERVICE_NAMES = ["api", "worker"] as const;
 
@@ -65,6 +65,8 @@ export const envSchema = z.object({
   RUNTIME_MAX_QUEUED_BYTES_PER_ORG: z.coerce.number().int().min(1024).default(DEFAULT_MAX_QUEUED_BYTES_PER_ORG),
   /** Calls one worker process handles at once per queue (sending, or waiting for their slot). */
   RUNTIME_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(1000),
+  /** How much of a response's body a call's record keeps (`response.bodyPreview`), in bytes. */
+  RUNTIME_BODY_PREVIEW_BYTES: z.coerce.number().int().min(0).max(65_536).default(DEFAULT_BODY_PREVIEW_BYTES),
   /** How long a worker's claim on a call lasts without renewal: a crashed worker's calls return to the queue after it. */
   RUNTIME_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Enables Bull Board at /admin/queues (Authorization: Bearer <ADMIN_TOKEN>). Unset: disabled. */

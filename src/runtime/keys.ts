@@ -3,13 +3,15 @@ import { createHash, randomBytes } from "node:crypto";
 /**
  * Every Redis key the runtime owns, in one place. All live under REDIS_PREFIX, and every key that a script or a
  * transaction touches together carries the same Redis Cluster hash tag (CONTRACT §13), so each runs in one slot:
- * - a lane's tag (`laneId`): its BullMQ queue `<prefix>:bull:{<lane>}:*`, its state `<prefix>:rt:{<lane>}:lane:*`
- *   (pacing, pauses, counters) and the records of its calls `<prefix>:rt:{<lane>}:call:<id>`; a call's id is
- *   `<lane id>.<id>`, so the record is found from the call's id alone;
+ * - a lane's tag (`laneId`): its BullMQ queue `<prefix>:bull:{<lane>}:*`, whose job `<id>` is a queued call and
+ *   its record, its state `<prefix>:rt:{<lane>}:lane:*` (pacing, pauses, counters), what its calls' records name
+ *   (`:info`, throttled lanes) and the records of its finished calls `<prefix>:rt:{<lane>}:call:<id>`; a call's id is
+ *   `<lane id>.<id>`, so both are found from the call's id alone;
  * - an org's tag: its queued-call and byte counters and its idempotency keys, `<prefix>:rt:{o-<org>}:*`, updated
  *   apart from the lane scripts;
  * - the rest (the unthrottled lane registry, locks, heartbeats) are single keys.
- * A drained runtime version's queue and lane state are deleted by pattern; its call records stay their 24 h.
+ * A drained runtime version's queue and lane state are deleted by pattern; its finished calls' records and its info
+ * stay their 24 h.
  */
 export interface RuntimeKeys {
   readonly bullPrefix: string;
@@ -34,8 +36,12 @@ export interface RuntimeKeys {
   sentInSecond(lane: Lane, epochSecond: number): string;
   /** SCAN patterns of everything a drained runtime version leaves but its call records. */
   versionPatterns(runtimeVersionId: string): string[];
-  /** A call's record, in its lane's slot. */
+  /** A queued (or sending) call: its BullMQ job, which holds its record until it ends. */
+  job(callId: string): string;
+  /** A finished call's record, in its lane's slot. */
   call(callId: string): string;
+  /** What the records of a throttled lane's calls name: its org, config and version (see CallStore). */
+  laneInfo(runtimeVersionId: string): string;
   orgQueued(orgId: string): string;
   orgQueuedBytes(orgId: string): string;
   /** Orgs with an unthrottled lane, scored by when a call last joined it (ms): where the workers look for work. */
@@ -67,14 +73,20 @@ export const laneId = (lane: Lane): string =>
 
 const CALL_ID_SEPARATOR = ".";
 
-/**
- * A new call's id: its lane's id, then 96 random bits (laneId and base64url never contain the separator). Every
- * byte of it is kept several times per queued call (job key, wait list, record key), so it is no longer than needed.
- */
-export const newCallId = (lane: Lane): string => `${laneId(lane)}${CALL_ID_SEPARATOR}${randomBytes(12).toString("base64url")}`;
+/** A call's id from its lane and its BullMQ job's id. */
+export const callIdOf = (lane: Lane, jobId: string): string => `${laneId(lane)}${CALL_ID_SEPARATOR}${jobId}`;
 
-/** A call id's two parts: its lane's id and its own (any string is accepted: it only names a key). */
-function splitCallId(callId: string): [laneId: string, own: string] {
+/**
+ * A new call's id: its lane's id, then 96 random bits (laneId and base64url never contain the separator). Its own
+ * part is its job's id: kept several times per queued call (job key, wait list, events), so it is no longer than needed.
+ */
+export const newCallId = (lane: Lane): string => callIdOf(lane, randomBytes(12).toString("base64url"));
+
+/**
+ * A call id's two parts: its lane's id and its own, its job's id in the lane's queue (any string is accepted: it
+ * only names keys).
+ */
+export function splitCallId(callId: string): [laneId: string, own: string] {
   const at = callId.lastIndexOf(CALL_ID_SEPARATOR);
   return at === -1 ? ["", callId] : [callId.slice(0, at), callId.slice(at + 1)];
 }
@@ -99,10 +111,15 @@ export function runtimeKeys(prefix: string): RuntimeKeys {
     stats: (lane) => `${laneState(lane)}:stats`,
     sentInSecond: (lane, second) => `${laneState(lane)}:sent:${second}`,
     versionPatterns: (id) => [`${versionState(id)}:*`, `${bullPrefix}:${queueName(throttledLane(id))}:*`],
+    job: (callId) => {
+      const [lane, own] = splitCallId(callId);
+      return `${bullPrefix}:{${lane}}:${own}`;
+    },
     call: (callId) => {
       const [lane, own] = splitCallId(callId);
       return `${rt}:{${lane}}:call:${own}`;
     },
+    laneInfo: (id) => `${rt}:{${laneId(throttledLane(id))}}:info`,
     orgQueued: (orgId) => `${org(orgId)}:queued`,
     orgQueuedBytes: (orgId) => `${org(orgId)}:queued-bytes`,
     unthrottledLanes: () => `${rt}:lanes:unthrottled`,

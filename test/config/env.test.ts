@@ -85,6 +85,14 @@ describe("loadEnv", () => {
     expect(problemsOf({ RUNTIME_MAX_QUEUED_BYTES_PER_ORG: "100" })).toEqual([expect.stringMatching(/^RUNTIME_MAX_QUEUED_BYTES_PER_ORG:/)]);
   });
 
+  it("RUNTIME_BODY_PREVIEW_BYTES defaults to 1024 and takes 0..65536", () => {
+    expect(loadEnv({}).RUNTIME_BODY_PREVIEW_BYTES).toBe(1024);
+    expect(loadEnv({ RUNTIME_BODY_PREVIEW_BYTES: "0" }).RUNTIME_BODY_PREVIEW_BYTES).toBe(0);
+    for (const bad of ["-1", "65537", "1.5"]) {
+      expect(problemsOf({ RUNTIME_BODY_PREVIEW_BYTES: bad })).toEqual([expect.stringMatching(/^RUNTIME_BODY_PREVIEW_BYTES:/)]);
+    }
+  });
+
   it("takes an empty optional setting (as compose passes an unset one) as unset, and checks a set one", () => {
     expect(loadEnv({ METRICS_TOKEN: "", ADMIN_TOKEN: "", OUTBOUND_PROXY_URL: "" })).toMatchObject({
       METRICS_TOKEN: undefined,

@@ -26,12 +26,17 @@ function expectQueueFull(res: Parameters<typeof expectEnvelope>[0]) {
   expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
 }
 
-/** Call records, waiting jobs and the queued counter of `tenant` (the only org with calls, bar the last test). */
+/**
+ * Calls' jobs (each is its call's record while queued), waiting jobs and the queued counter of `tenant` (the only org
+ * with calls, bar the last test).
+ */
 async function queuedState(tenant: Tenant = ctx.tenant) {
   const { keys } = ctx.app;
+  const lane = unthrottledLane(tenant.orgId);
+  const bullKeys = await ctx.app.keysMatching(keys.queueKey(lane, "*"));
   return {
-    records: (await ctx.app.keysMatching(`${ctx.app.redisPrefix}:rt:*:call:*`)).length,
-    jobs: await ctx.app.redis.llen(keys.queueKey(unthrottledLane(tenant.orgId), "wait")),
+    records: bullKeys.filter((key) => /:[\w-]{16}$/.test(key)).length,
+    jobs: await ctx.app.redis.llen(keys.queueKey(lane, "wait")),
     counter: Number(await ctx.app.redis.get(keys.orgQueued(tenant.orgId))),
   };
 }

@@ -32,7 +32,7 @@ describe("the request the target receives", () => {
 });
 
 describe("response capture", () => {
-  it("keeps status, headers and the first 4096 bytes of the body; sentAt, completedAt and waitMs agree", async () => {
+  it("keeps status, end-to-end headers and the first 1 KB of the body; sentAt, completedAt and waitMs agree", async () => {
     const body = Array.from({ length: 1000 }, (_, i) => `line ${i};`).join("");
     expect(body.length).toBeGreaterThan(8000);
     rt.sink.respondSequence("/capture", [{ status: 201, headers: { "content-type": "text/plain", "x-answer": "42" }, body }]);
@@ -42,7 +42,9 @@ describe("response capture", () => {
     const response = record.response!;
     expect(response.status).toBe(201);
     expect(response.headers).toMatchObject({ "content-type": "text/plain", "x-answer": "42", "content-length": String(body.length) });
-    expect(response.bodyPreview).toBe(body.slice(0, 4096));
+    expect(response.headers).not.toHaveProperty("connection");
+    expect(response.headers).not.toHaveProperty("keep-alive");
+    expect(response.bodyPreview).toBe(body.slice(0, 1024));
 
     const acceptedAt = Date.parse(record.acceptedAt);
     const sentAt = Date.parse(record.sentAt!);
@@ -51,6 +53,28 @@ describe("response capture", () => {
     expect(completedAt).toBeGreaterThanOrEqual(sentAt);
     expect(record.waitMs).toBe(sentAt - acceptedAt);
     expect(completedAt - acceptedAt).toBeLessThan(5000);
+  });
+
+  it("keeps the response's headers in order up to 1 KB of names and values", async () => {
+    const headers = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`x-h${String(i).padStart(2, "0")}`, "v".repeat(45)]));
+    rt.sink.respondSequence("/capture/headers", [{ status: 200, headers }]);
+    const record = await finalRecord(await submit({ method: "GET", url: `${rt.sink.url}/capture/headers` }));
+    const kept = Object.entries(record.response!.headers).filter(([name]) => name.startsWith("x-h"));
+    // 50 bytes each: the first 20 fit in 1 KB with what the sink adds before them (date, content-length...).
+    expect(kept.length).toBeGreaterThan(10);
+    expect(kept.length).toBeLessThan(21);
+    expect(kept.map(([name]) => name)).toEqual(Object.keys(headers).slice(0, kept.length));
+    const bytes = Object.entries(record.response!.headers).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
+    expect(bytes).toBeLessThanOrEqual(1024);
+  });
+
+  it("a finished record with a 1 KB preview of a 2 KB body takes at most 1.5 KB of Redis", async () => {
+    const body = JSON.stringify({ pad: "p".repeat(2048) });
+    rt.sink.respondSequence("/capture/size", [{ status: 200, headers: { "content-type": "application/json" }, body }]);
+    const callId = await submit({ method: "POST", url: `${rt.sink.url}/capture/size`, body: { x: 1 } });
+    const record = await finalRecord(callId);
+    expect(record.response!.bodyPreview).toBe(body.slice(0, 1024));
+    expect(Number(await ctx.app.redis.memory("USAGE", ctx.app.keys.call(callId)))).toBeLessThanOrEqual(1536);
   });
 
   it("a call still queued has no sentAt, completedAt or response, and a growing waitMs", async () => {

@@ -2,6 +2,9 @@ import { z } from "zod";
 import { HTTP_METHODS } from "../../throttling/throttling-config.schema.js";
 import { headerProblems, jsonDepth, MAX_BODY_DEPTH, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URL_BYTES, urlProblem } from "./call-limits.js";
 
+/** A call's `timeoutMs` when it gives none (also the most it may give). */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
 export const MAX_BATCH = 1000;
 export const MAX_CALL_BODY_BYTES = 1024 * 1024;
 
@@ -49,7 +52,7 @@ Transfer-Encoding, Connection, Keep-Alive, Upgrade, Expect, TE, Trailer, Proxy-*
         description: `A string is sent as-is; any other JSON value is sent as JSON (Content-Type: application/json unless set), \
 nested at most ${MAX_BODY_DEPTH} levels deep.`,
       }),
-    timeoutMs: z.int().min(1000).max(30_000).default(30_000).meta({ description: "Budget for all attempts of the call." }),
+    timeoutMs: z.int().min(1000).max(DEFAULT_CALL_TIMEOUT_MS).default(DEFAULT_CALL_TIMEOUT_MS).meta({ description: "Budget for all attempts of the call." }),
     callbackUrl: httpUrl.optional().meta({ description: "Receives the final call record as a POST; the same rules as `url`." }),
   })
   .strict()
@@ -90,7 +93,10 @@ export const callRecord = acceptedCall
     response: z
       .object({ status: z.int(), headers: z.record(z.string(), z.string()), bodyPreview: z.string() })
       .optional()
-      .meta({ description: "The last response; bodyPreview is its first 4 KB." }),
+      .meta({
+        description:
+          "The last response: its status, its end-to-end headers (hop-by-hop ones are left out) up to 1 KB of names and values, and the first RUNTIME_BODY_PREVIEW_BYTES (default 1 KB) of its body.",
+      }),
     error: z.string().optional(),
   })
   .meta({ id: "CallRecord" });

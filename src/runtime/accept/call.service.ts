@@ -5,10 +5,9 @@ import { ApiError } from "../../shared/errors/api-error.js";
 import type { Principal } from "../../tenancy/principal.js";
 import { replicatedToOne } from "../../shared/redis.js";
 import { hashToken } from "../../tenancy/token.js";
-import { MAX_CALL_BODY_BYTES, type AcceptedCall, type CallRequest } from "./call.schema.js";
-import type { NewCall } from "../call-store.js";
-import { laneId, newCallId, throttledLane, unthrottledLane, type Lane } from "../keys.js";
-import type { CallJob } from "../queues.js";
+import { acceptedCall, DEFAULT_CALL_TIMEOUT_MS, MAX_CALL_BODY_BYTES, type AcceptedCall, type CallRequest } from "./call.schema.js";
+import { laneId, newCallId, splitCallId, throttledLane, unthrottledLane, type Lane } from "../keys.js";
+import { jobName, type CallJob } from "../queues.js";
 import type { RuntimeSettings } from "../settings.js";
 import type { RuntimeStores } from "../runtime-stores.js";
 import { queueFull, rejectedCalls, type CallProblem } from "./call-errors.js";
@@ -17,9 +16,9 @@ import { compileMatcher } from "./url-match.js";
 /**
  * The dispatcher handles the call's own retries; BullMQ's attempts only cover a dispatch that crashed
  * (e.g. Redis briefly unreachable), which then resumes from the record. Finished jobs are removed by the
- * worker's options, which keeps these (stored with every job) short.
+ * worker's options, which keeps these (stored with every job) short. The job's id is the call's own id.
  */
-const JOB_OPTIONS = (callId: string) => ({ jobId: callId, attempts: 5, backoff: 1000 });
+const JOB_OPTIONS = (callId: string) => ({ jobId: splitCallId(callId)[1], attempts: 5, backoff: 1000 });
 const IDEMPOTENCY_TTL_MS = 30 * 60 * 60 * 1000;
 /**
  * How long a key stays claimed by a submission still being accepted. A repeat waits for that submission meanwhile;
@@ -71,7 +70,7 @@ export interface Submission {
 
 /**
  * Accepts outbound calls: checks their hosts against the egress policy, matches each against the org's active
- * runtime version, reserves queue capacity (calls and bytes), writes the records and enqueues the jobs. All or
+ * runtime version, reserves queue capacity (calls and bytes) and enqueues the jobs (each holds its call's record). All or
  * nothing per request.
  */
 export class CallService {
@@ -107,9 +106,9 @@ export class CallService {
   }
 
   async get(orgId: string, callId: string) {
-    const stored = await this.deps.records.get(callId);
-    if (!stored || stored.orgId !== orgId) throw new ApiError("CALL_NOT_FOUND", { context: `callId ${callId}` });
-    return stored.record;
+    const record = await this.deps.records.get(callId, orgId);
+    if (!record) throw new ApiError("CALL_NOT_FOUND", { context: `callId ${callId}` });
+    return record;
   }
 
   /**
@@ -142,42 +141,29 @@ export class CallService {
     const reserved = await this.deps.budget.reserve(orgId, prepared.length, totalBytes, limits);
     if (reserved === "too-many-calls") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_PER_ORG", max: maxQueuedPerOrg, unit: "calls" });
     if (reserved === "too-many-bytes") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_BYTES_PER_ORG", max: maxQueuedBytesPerOrg, unit: "bytes" });
-    const acceptedAt = Date.now();
     const jobs = prepared.map(({ call, body, headers, bytes, lane, version }, i) => {
-      const record: NewCall = {
-        callId: callIds[i]!,
-        orgId,
-        method: call.method,
-        url: call.url,
-        throttled: lane.kind === "throttled",
-        ...(version ? { throttlingConfigUid: version.configUid ?? undefined, runtimeVersionId: version.id, runtimeVersion: version.version } : {}),
-        acceptedAt,
-        bytes,
-      };
+      const callId = callIds[i]!;
       const data: CallJob = {
         orgId,
-        method: call.method,
-        url: call.url,
         ...(Object.keys(headers).length ? { headers } : {}),
         ...(body !== undefined ? { body } : {}),
-        timeoutMs: call.timeoutMs,
+        ...(call.timeoutMs !== DEFAULT_CALL_TIMEOUT_MS ? { timeoutMs: call.timeoutMs } : {}),
         ...(call.callbackUrl ? { callbackUrl: call.callbackUrl } : {}),
       };
-      return { record, lane, data };
+      return { lane, version, job: { name: jobName({ method: call.method, url: call.url, bytes }), data, opts: JOB_OPTIONS(callId) } };
     });
 
     try {
-      // Records and jobs are written without waiting for each other. A lane's records are written first on the
-      // connection to the lane's node, and Redis runs one connection's commands in order, so no worker can take a job
-      // before its record exists. A job whose record write failed is skipped by the worker.
-      // The lane registry is touched alongside: a worker opens a freshly touched lane without looking for jobs, and
-      // never closes one touched in the last minute, so the touch may land before the jobs do.
+      // A throttled lane's info is written alongside its jobs: a record is read only once its call was accepted.
+      // The lane registry is touched alongside too: a worker opens a freshly touched lane without looking for jobs,
+      // and never closes one touched in the last minute, so the touch may land before the jobs do.
       const lanes = groupByLane(jobs);
       await Promise.all([
-        ...[...lanes].flatMap(([lane, group]) => [
-          this.deps.records.create(group.map(({ record }) => record)),
-          this.deps.queues.get(lane).addBulk(group.map(({ record, data }) => ({ name: "call", data, opts: JOB_OPTIONS(record.callId) }))),
-        ]),
+        ...[...lanes].flatMap(([lane, group]) => {
+          const version = group[0]?.version;
+          const info = version && { orgId, runtimeVersion: version.version, ...(version.configUid ? { throttlingConfigUid: version.configUid } : {}) };
+          return [this.deps.queues.add(lane, group.map(({ job }) => job)), ...(info ? [this.deps.records.saveLaneInfo(version.id, info)] : [])];
+        }),
         ...([...lanes.keys()].some((lane) => lane.kind === "unthrottled") ? [this.deps.unthrottled.touch(orgId)] : []),
       ]);
       // On a cluster with replicas, a call is acknowledged only once a replica holds it: a failover right after
@@ -189,15 +175,12 @@ export class CallService {
         await this.deps.redis.set(idemKey, JSON.stringify(done), "PX", IDEMPOTENCY_TTL_MS);
       }
     } catch (error) {
-      // Nothing accepted half-way: give the capacity back and forget the records (an already-added job
-      // finds no record and is skipped by the worker).
-      await Promise.all([
-        this.deps.budget.release(orgId, prepared.length, totalBytes),
-        ...jobs.map((j) => this.deps.redis.unlink(this.deps.keys.call(j.record.callId))),
-      ]);
+      // Nothing accepted half-way: give the capacity back and roll the calls back (a job already written stays
+      // until a worker or the sweeper removes it, and is never sent).
+      await Promise.all([this.deps.budget.release(orgId, prepared.length, totalBytes), this.deps.records.rollBack(callIds)]);
       throw error;
     }
-    return jobs.map(({ record }) => accepted(record));
+    return jobs.map(({ lane, version }, i) => accepted(callIds[i]!, lane, version));
   }
 
   /** The org's active runtime version decides, per call, between its throttled queue and the org's unthrottled one. */
@@ -228,25 +211,22 @@ export class CallService {
       await sleep(REPLAY_POLL_MS);
     }
     return Promise.all(
-      entry.callIds.map(async (callId) => {
-        const stored = await this.deps.records.get(callId);
-        if (!stored || stored.orgId !== orgId) return { callId, state: "queued" as const, throttled: false };
-        return accepted(stored.record, stored.record.state);
+      entry.callIds.map(async (callId): Promise<AcceptedCall> => {
+        const record = await this.deps.records.get(callId, orgId);
+        // The record's fields an acceptance shows (the schema drops the rest).
+        return record ? acceptedCall.parse(record) : { callId, state: "queued", throttled: false };
       }),
     );
   }
 }
 
-function accepted(
-  record: Pick<NewCall, "callId" | "throttled" | "throttlingConfigUid" | "runtimeVersion">,
-  state: AcceptedCall["state"] = "queued",
-): AcceptedCall {
+function accepted(callId: string, lane: Lane, version: RuntimeVersion | undefined): AcceptedCall {
   return {
-    callId: record.callId,
-    state,
-    throttled: record.throttled,
-    ...(record.throttlingConfigUid ? { throttlingConfigUid: record.throttlingConfigUid } : {}),
-    ...(record.runtimeVersion !== undefined ? { runtimeVersion: record.runtimeVersion } : {}),
+    callId,
+    state: "queued",
+    throttled: lane.kind === "throttled",
+    ...(version?.configUid ? { throttlingConfigUid: version.configUid } : {}),
+    ...(version ? { runtimeVersion: version.version } : {}),
   };
 }
 

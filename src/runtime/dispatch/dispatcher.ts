@@ -141,7 +141,7 @@ export class CallDispatcher {
 
   /** POSTs the final record to the caller's callbackUrl; a failing callback is logged, never retried forever. */
   private async notify(orgId: string, callbackUrl: string, callId: string): Promise<void> {
-    const record = (await this.deps.records.get(callId))?.record;
+    const record = await this.deps.records.get(callId, orgId);
     if (!record) return;
     const outcome = await this.deps.sender.send({
       pool: orgId,

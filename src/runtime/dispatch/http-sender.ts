@@ -10,7 +10,7 @@
  * `send(request)` never throws; it resolves to a `SendOutcome`:
  * - `{ ok: true, status, headers, bodyPreview, durationMs }` for any HTTP answer, whatever its status. Redirects
  *   are not followed: a 3xx is an answer like any other. Header names are lower-case; repeated headers are joined
- *   with ", ". `bodyPreview` is the first 4096 bytes of the body decoded as UTF-8 (a multi-byte character cut at
+ *   with ", ". `bodyPreview` is the first `previewBytes` (default 1024) bytes of the body decoded as UTF-8 (a multi-byte character cut at
  *   the limit becomes U+FFFD). The rest of the body is discarded without being buffered: up to 64 KB is drained in
  *   the background so the socket returns to the pool, a longer body closes the socket.
  * - `{ ok: false, error: "timeout" | "network" | "egress_denied", message, durationMs }` otherwise. `timeout`: the
@@ -20,11 +20,11 @@
  * `close()` waits for in-flight attempts, then closes every socket.
  */
 import { Agent, DecoratorHandler, Pool, ProxyAgent, request, type Dispatcher } from "undici";
+import { DEFAULT_BODY_PREVIEW_BYTES } from "../../config/defaults.js";
 import { egressConnector, egressDenial } from "../../egress/connector.js";
 import type { EgressPolicy } from "../../egress/policy.js";
 
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 128;
-export const BODY_PREVIEW_BYTES = 4096;
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 const DEFAULT_IDLE_CLOSE_MS = 5 * 60_000;
 const UNDICI_TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
@@ -56,12 +56,15 @@ export interface HttpSenderOptions {
   proxyUrl?: string;
   connections?: number;
   idleCloseMs?: number;
+  /** RUNTIME_BODY_PREVIEW_BYTES: how much of each response's body is read and returned. */
+  previewBytes?: number;
 }
 
 export function createHttpSender(options: HttpSenderOptions): HttpSender {
   const connections = options.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN;
   const connect = egressConnector(options.egress);
   const idleCloseMs = options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS;
+  const previewBytes = options.previewBytes ?? DEFAULT_BODY_PREVIEW_BYTES;
   const pools = new Map<string, { agent: Dispatcher; dispatcher: Dispatcher; lastUsed: number }>();
 
   const createPool = () => {
@@ -84,7 +87,7 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
       let pool = pools.get(outbound.pool);
       if (!pool) pools.set(outbound.pool, (pool = createPool()));
       pool.lastUsed = Date.now();
-      return sendAttempt(pool.dispatcher, outbound);
+      return sendAttempt(pool.dispatcher, outbound, previewBytes);
     },
     async close() {
       clearInterval(closeIdle);
@@ -94,7 +97,7 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
   };
 }
 
-async function sendAttempt(dispatcher: Dispatcher, outbound: OutboundRequest): Promise<SendOutcome> {
+async function sendAttempt(dispatcher: Dispatcher, outbound: OutboundRequest, previewBytes: number): Promise<SendOutcome> {
   const startedAt = performance.now();
   const elapsedMs = (): number => Math.round(performance.now() - startedAt);
   const deadline = AbortSignal.timeout(outbound.timeoutMs);
@@ -107,7 +110,7 @@ async function sendAttempt(dispatcher: Dispatcher, outbound: OutboundRequest): P
       signal: deadline,
       ...(outbound.onWire ? { onWire: outbound.onWire } : {}),
     } as Parameters<typeof request>[1]);
-    const bodyPreview = await readPreview(response.body);
+    const bodyPreview = await readPreview(response.body, previewBytes);
     return {
       ok: true,
       status: response.statusCode,
@@ -157,13 +160,15 @@ class WireHandler extends Decorated {
   }
 }
 
-async function readPreview(body: Dispatcher.ResponseData["body"]): Promise<string> {
+async function readPreview(body: Dispatcher.ResponseData["body"], previewBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-    chunks.push(chunk.subarray(0, BODY_PREVIEW_BYTES - size));
-    size += chunk.length;
-    if (size >= BODY_PREVIEW_BYTES) break;
+  if (previewBytes > 0) {
+    for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      chunks.push(chunk.subarray(0, previewBytes - size));
+      size += chunk.length;
+      if (size >= previewBytes) break;
+    }
   }
   void body.dump({ limit: DRAIN_LIMIT_BYTES }).catch(() => undefined);
   return Buffer.concat(chunks).toString("utf8");

@@ -1,8 +1,9 @@
 import { DelayedError, Worker, type Job } from "bullmq";
 import type { Logger } from "../../shared/logger.js";
+import { DEFAULT_CALL_TIMEOUT_MS } from "../accept/call.schema.js";
 import type { RedisClient } from "../../shared/redis.js";
-import { laneId, type Lane, type RuntimeKeys } from "../keys.js";
-import type { CallJob, QueuedCall } from "../queues.js";
+import { callIdOf, laneId, type Lane, type RuntimeKeys } from "../keys.js";
+import { parseJobName, type CallJob, type QueuedCall } from "../queues.js";
 import type { RuntimeSettings } from "../settings.js";
 import type { CallDispatcher } from "./dispatcher.js";
 
@@ -56,7 +57,10 @@ export class LaneWorkers {
     }
     const { keys, settings, dispatcher, logger } = this.deps;
     const name = keys.queueName(lane);
-    const queued = (job: Job<CallJob>): QueuedCall => ({ ...job.data, callId: job.id!, lane, acceptedAt: job.timestamp });
+    const queued = (job: Job<CallJob>): QueuedCall => {
+      const { method, url } = parseJobName(job.name);
+      return { timeoutMs: DEFAULT_CALL_TIMEOUT_MS, ...job.data, method, url, callId: callIdOf(lane, job.id!), lane, acceptedAt: job.timestamp };
+    };
     const activity = { lastActive: Date.now() };
     const worker = new Worker<CallJob>(
       name,
@@ -81,15 +85,16 @@ export class LaneWorkers {
         stalledInterval: settings.lockMs,
         maxStalledCount: 10,
         removeOnComplete: { count: 0 },
-        removeOnFail: { count: 0 },
+        // Failed jobs are kept (no removeOnFail): one that failed for good holds the call's record, so the call is
+        // finished first (below), then the job removed.
       },
     );
     worker.on("error", (error) => logger.warn({ err: error, queue: name }, "queue worker error"));
     worker.on("failed", (job, error) => {
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-      logger.error({ err: error, callId: job.id, final }, "call dispatch crashed");
-      if (final) void dispatcher.abandon(queued(job), error).catch(() => undefined);
+      logger.error({ err: error, callId: callIdOf(lane, job.id!), final }, "call dispatch crashed");
+      if (final) void dispatcher.abandon(queued(job), error).then(() => job.remove()).catch(() => undefined);
     });
     this.entries.set(laneId(lane), { worker, activity });
   }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { RedisClient } from "../../shared/redis.js";
 import { TickBatcher } from "../../shared/tick-batcher.js";
 import { throttledLane, type Lane, type RuntimeKeys } from "../keys.js";
+import { JOB_FIELDS } from "../call-record.js";
 import { SECOND_COUNTER_TTL_S } from "../stats.js";
 
 /**
@@ -60,15 +61,16 @@ return {booked, tostring(start - now), tostring(interval), tostring(math.max(1, 
  * - Throttled lanes: at most `rate` sends in the last second across all workers. Pacing alone cannot promise it,
  *   since a busy event loop can release booked slots late and together. Early in a busy period the send is
  *   logged COLD_START_MS late (see there).
- * Then the send is logged, the record marked `sending` with one more attempt, and the lane's counters bumped.
+ * Then the send is logged, the call's job (its record, see call-record.ts) marked `sending` with one more attempt, and the lane's counters bumped.
  * Returns {0, attempts, spentMs} to send now (spentMs: the call's budget spent before, see CallStore.saveSpent),
  * {1, waitMs} when the last second is full, {3, waitMs} when paused, {2, 0} when the call is gone or ended.
- * KEYS: call record, lane stats, lane's sent-this-second counter, pause, [send log, rate].
+ * KEYS: call's job, lane stats, lane's sent-this-second counter, pause, [send log, rate].
  * ARGV: windowMs, member, coldStartMs, counterTtlS.
  */
 const BEGIN = `
-local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'queued' and state ~= 'sending' then return {2, '0'} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {2, '0'} end
+local state = redis.call('HGET', KEYS[1], '${JOB_FIELDS.state}')
+if state and state ~= 'sending' then return {2, '0'} end
 local pausedFor = redis.call('PTTL', KEYS[4])
 if pausedFor > 0 then return {3, tostring(pausedFor)} end
 local t = redis.call('TIME')
@@ -87,14 +89,14 @@ if KEYS[5] then
   redis.call('ZADD', KEYS[5], stamp, ARGV[2])
   redis.call('PEXPIRE', KEYS[5], math.ceil(window * 2))
 end
-redis.call('HSET', KEYS[1], 'state', 'sending')
-redis.call('HSETNX', KEYS[1], 'sentAt', math.floor(now))
-local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], '${JOB_FIELDS.state}', 'sending')
+redis.call('HSETNX', KEYS[1], '${JOB_FIELDS.sentAt}', math.floor(now))
+local attempts = redis.call('HINCRBY', KEYS[1], '${JOB_FIELDS.attempts}', 1)
 redis.call('HINCRBY', KEYS[2], 'sent', 1)
 if attempts > 1 then redis.call('HINCRBY', KEYS[2], 'retried', 1) end
 redis.call('INCR', KEYS[3])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
-return {0, attempts, redis.call('HGET', KEYS[1], 'spentMs') or '0'}
+return {0, attempts, redis.call('HGET', KEYS[1], '${JOB_FIELDS.spentMs}') or '0'}
 `;
 
 /** Moves logged sends later (they left late). KEYS: send log. ARGV: member, lateMs, member, lateMs, ... */
@@ -201,7 +203,7 @@ export class Pacer {
    */
   async begin(lane: Lane, origin: string, callId: string, sendId: string): Promise<BeginResult> {
     const second = this.keys.sentInSecond(lane, Math.floor(Date.now() / 1000));
-    const keys = [this.keys.call(callId), this.keys.stats(lane), second, this.keys.pause(lane, origin)];
+    const keys = [this.keys.job(callId), this.keys.stats(lane), second, this.keys.pause(lane, origin)];
     const scripts = this.redis as RedisWithScripts;
     const begin = lane.kind === "throttled" ? scripts.sluiceBeginPaced : scripts.sluiceBegin;
     if (lane.kind === "throttled") keys.push(this.keys.sendLog(lane.runtimeVersionId), this.keys.rate(lane.runtimeVersionId));

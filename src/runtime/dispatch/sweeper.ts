@@ -2,7 +2,7 @@ import type { JobType, Queue } from "bullmq";
 import { masters, type RedisClient } from "../../shared/redis.js";
 import type { Logger } from "../../shared/logger.js";
 import type { FinalOutcome } from "../call-store.js";
-import { throttledLane, type Lane } from "../keys.js";
+import { callIdOf, throttledLane, type Lane } from "../keys.js";
 import type { CallJob } from "../queues.js";
 import type { RuntimeStores } from "../runtime-stores.js";
 
@@ -15,7 +15,8 @@ const PENDING_STATES = ["wait", "prioritized", "delayed"] as const;
  *   so they hold no memory and take no rate slot.
  * - Drain end: a draining runtime version past its drainUntil marks its waiting calls `dropped`; once no worker holds
  *   one of its calls (those end `dropped` too, and complete their jobs), or a lock duration later (a crashed
- *   worker's), its queue, every Redis key it owns but its call records, and its database row are deleted.
+ *   worker's), its queue, every Redis key it owns but its finished calls' records and info (those expire with the
+ *   records), and its database row are deleted.
  * - Unthrottled lanes that can no longer hold a call are forgotten.
  */
 export class Sweeper {
@@ -42,19 +43,30 @@ export class Sweeper {
     }
   }
 
+  /**
+   * Expires the calls waiting past the retention. New calls join the head of the wait list, so the expired ones are
+   * at its tail; deferred calls (the delayed set, ordered by when they may run) are all looked at.
+   */
   private async expire(lane: Lane): Promise<void> {
-    const queue = this.deps.queues.get(lane);
-    for (const type of ["wait", "delayed"] as const) {
-      for (;;) {
-        const ids = await queue.clean(this.deps.retentionMs, PAGE, type);
-        await this.end(lane, ids, { state: "expired", error: "not sent within the queue retention (6 h)" });
-        if (ids.length < PAGE) break;
-      }
+    const { queues, redis } = this.deps;
+    const queue = queues.get(lane);
+    const expired: FinalOutcome = { state: "expired", error: "not sent within the queue retention (6 h)" };
+    const acceptedBefore = Date.now() - this.deps.retentionMs;
+    const isExpired = async (ids: string[]) => {
+      const stamps = await Promise.all(ids.map((id) => redis.hget(queue.toKey(id), "timestamp")));
+      return ids.filter((_, i) => stamps[i] !== null && Number(stamps[i]) <= acceptedBefore);
+    };
+    for (;;) {
+      const oldest = await queue.getRanges(["wait"], 0, PAGE - 1, true);
+      const ids = await isExpired(oldest);
+      await this.end(lane, ids, expired);
+      if (ids.length < PAGE) break;
     }
+    await this.end(lane, await isExpired(await jobIds(queue, ["delayed"])), expired);
   }
 
   private async finishDrains(): Promise<void> {
-    const { db, redis, keys, queues, logger } = this.deps;
+    const { db, redis, keys, queues, records, logger } = this.deps;
     const ended = await db.runtimeVersion.findMany({ where: { status: "draining", drainUntil: { lte: new Date() } } });
     const dropped: FinalOutcome = { state: "dropped", error: "runtime version finished draining" };
     for (const version of ended) {
@@ -65,32 +77,39 @@ export class Sweeper {
       // Workers drop the calls they hold themselves and complete their jobs; deleting the queue under them first
       // would fail those completions.
       if (active.length && Date.now() < version.drainUntil!.getTime() + this.deps.lockMs) continue;
-      await this.end(lane, active, dropped);
+      await this.end(lane, active, dropped, { keepJobs: true });
       await queue.obliterate({ force: true });
       await queues.forget(lane);
       for (const pattern of keys.versionPatterns(version.id)) await deleteByPattern(redis, pattern);
+      await records.expireLaneInfo(version.id);
       await db.runtimeVersion.delete({ where: { id: version.id } });
       logger.info({ runtimeVersionId: version.id, version: version.version }, "runtime version drained and deleted");
     }
   }
 
-  private async end(lane: Lane, callIds: string[], outcome: FinalOutcome): Promise<void> {
-    if (!callIds.length) return;
-    const { redis, keys, records } = this.deps;
-    const pipeline = redis.pipeline();
-    for (const id of callIds) pipeline.hget(keys.call(id), "orgId");
-    const owners = (await pipeline.exec())!.map(([, orgId]) => orgId as string | null);
+  /**
+   * Ends the lane's calls of these job ids with `outcome`, then removes their jobs (unless the queue is about to be
+   * deleted as a whole). Jobs that were no calls (rolled back) are removed all the same.
+   */
+  private async end(lane: Lane, jobIdsToEnd: string[], outcome: FinalOutcome, options: { keepJobs?: boolean } = {}): Promise<void> {
+    if (!jobIdsToEnd.length) return;
+    const { records, queues } = this.deps;
+    const orgId = await records.ownerOf(lane);
     // Issued together: the commands share the connection back to back instead of waiting on each other.
-    await Promise.all(callIds.map((callId, i) => (owners[i] ? records.finish(callId, owners[i], lane, outcome) : false)));
+    if (orgId) await Promise.all(jobIdsToEnd.map((id) => records.finish(callIdOf(lane, id), orgId, lane, outcome)));
+    if (options.keepJobs) return;
+    const queue = queues.get(lane);
+    await Promise.all(jobIdsToEnd.map((id) => queue.remove(id)));
   }
 }
 
+/** Every job id of the queue in these states (ids only: a job's data can be 1 MB). */
 async function jobIds(queue: Queue<CallJob>, states: readonly JobType[]): Promise<string[]> {
   const ids: string[] = [];
   for (let start = 0; ; start += PAGE) {
-    const jobs = await queue.getJobs([...states], start, start + PAGE - 1, true);
-    ids.push(...jobs.flatMap((job) => (job?.id ? [job.id] : [])));
-    if (jobs.length < PAGE) return ids;
+    const page = await queue.getRanges([...states], start, start + PAGE - 1, true);
+    ids.push(...page);
+    if (page.length < PAGE) return ids;
   }
 }
 

@@ -3,7 +3,8 @@ import type { AddressInfo, Socket } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EgressPolicy } from "../../../src/egress/policy.js";
 import { parseRules } from "../../../src/egress/rules.js";
-import { BODY_PREVIEW_BYTES, createHttpSender, type HttpSender, type HttpSenderOptions, type OutboundRequest } from "../../../src/runtime/dispatch/http-sender.js";
+import { DEFAULT_BODY_PREVIEW_BYTES as BODY_PREVIEW_BYTES } from "../../../src/config/defaults.js";
+import { createHttpSender, type HttpSender, type HttpSenderOptions, type OutboundRequest } from "../../../src/runtime/dispatch/http-sender.js";
 import { startConnectProxy, type ConnectProxy } from "../../support/connect-proxy.js";
 import { egressAllowFor } from "../../support/egress-allow.js";
 
@@ -129,11 +130,24 @@ describe("http sender: answers", () => {
     expect(outcome.durationMs).toBeLessThan(1000);
   });
 
-  it("previews exactly the first 4096 bytes of a 100 KB body", async () => {
+  it("previews exactly the first 1024 bytes of a 100 KB body by default", async () => {
     const outcome = expectOk(await sender.send(call({ url: `${target.url}/big` })));
     expect(outcome.status).toBe(200);
+    expect(BODY_PREVIEW_BYTES).toBe(1024);
     expect(outcome.bodyPreview).toHaveLength(BODY_PREVIEW_BYTES);
     expect(outcome.bodyPreview).toBe(BIG_BODY.subarray(0, BODY_PREVIEW_BYTES).toString("utf8"));
+  });
+
+  it("previews as much as previewBytes says (RUNTIME_BODY_PREVIEW_BYTES), none with 0", async () => {
+    for (const previewBytes of [0, 10, 5000]) {
+      const sized = senderFor([target.url], { previewBytes });
+      try {
+        const outcome = expectOk(await sized.send(call({ url: `${target.url}/big` })));
+        expect(outcome.bodyPreview).toBe(BIG_BODY.subarray(0, previewBytes).toString("utf8"));
+      } finally {
+        await sized.close();
+      }
+    }
   });
 
   it("delivers method, headers and body intact", async () => {
