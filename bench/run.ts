@@ -1,4 +1,4 @@
-// `npm run bench` (about 6 minutes) or `npm run bench -- --quick` (about 1 minute). `--profile` also writes V8
+// `npm run bench` (about 10 minutes) or `npm run bench -- --quick` (about 2.5 minutes). `--profile` also writes V8
 // CPU profiles of the API process and of the single worker of the sustained run to bench/profiles/.
 import { mkdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
@@ -7,13 +7,14 @@ import { authoring } from "./scenarios/authoring.js";
 import { rawBacklog, sluiceBacklog, type BacklogRun } from "./scenarios/backlog.js";
 import { ingest } from "./scenarios/ingest.js";
 import { unthrottledLatency } from "./scenarios/latency.js";
-import { bytesPerCall, manyQueued } from "./scenarios/memory.js";
+import { bytesPerCall, bytesPerFinishedRecord, manyQueued } from "./scenarios/memory.js";
 import { describeMachine } from "./support/machine.js";
 import { fixed, mb, renderTable, writeReport, type Table } from "./support/report.js";
 import { startBench } from "./support/service.js";
 import { startSink } from "./support/sink.js";
+import { startRedisCluster } from "../test/support/redis-cluster.js";
 
-const SCENARIOS = ["precision", "sustained", "latency", "authoring", "ingest", "memory"] as const;
+const SCENARIOS = ["precision", "sustained", "cluster", "latency", "authoring", "ingest", "memory"] as const;
 const { values: flags } = parseArgs({
   options: { quick: { type: "boolean" }, profile: { type: "boolean" }, only: { type: "string", multiple: true } },
 });
@@ -83,6 +84,35 @@ const scenarios: Record<Scenario, () => Promise<Table[]>> = {
     }];
   },
 
+  async cluster() {
+    log("sustained 5000/s on a 3-master Redis Cluster");
+    const redisCluster = await startRedisCluster({ masters: 3 });
+    const rows: (string | number)[][] = [];
+    try {
+      const onCluster = await startBench({ sinkUrl: sink.url, cluster: redisCluster });
+      try {
+        for (const workers of [1, 2]) {
+          log(`cluster: sustained 5000/s with ${workers} worker(s)`);
+          const r = await sluiceBacklog(onCluster, sink, { n: 5000, seconds: sizes.sustainedS, workers });
+          rows.push([workers, `${r.calls}/${r.expected}`, (r.meanOverN * 5000).toFixed(0), fixed(r.maxWindowOverN), cpuCell(r)]);
+        }
+      } finally {
+        await onCluster.close();
+      }
+    } finally {
+      await redisCluster.stop();
+    }
+    return [{
+      title: `Sustained 5000/s on a 3-master Redis Cluster: ${sizes.sustainedS} s backlog`,
+      columns: ["worker processes", "arrived", "mean calls/s", "max sliding 1 s / N", "CPU (100% = one core)"],
+      rows,
+      method:
+        "The sustained scenario with REDIS_CLUSTER_NODES: its own API process and database, against 3 masters (no replicas, no " +
+        "persistence) started by the bench from the machine's redis-server (test/support/redis-cluster.ts). One config is one queue, " +
+        "so its calls live on one master; the others hold the org's counters and the lane registry.",
+    }];
+  },
+
   async latency() {
     log("unthrottled latency at 1000/s");
     const r = await unthrottledLatency(bench, sink, { rate: 1000, seconds: sizes.latencyS });
@@ -127,16 +157,26 @@ const scenarios: Record<Scenario, () => Promise<Table[]>> = {
     for (const bodyBytes of [200, 2048]) {
       log(`memory per call, ${bodyBytes} B bodies`);
       const r = await bytesPerCall(bench, sink.url, { calls: sizes.perCallCalls, bodyBytes });
-      rows.push([`${bodyBytes} B`, r.sluiceBytes.toFixed(0), r.rawBytes.toFixed(0)]);
+      rows.push([`${bodyBytes} B`, r.sluiceBytes.toFixed(0), r.rawBytes.toFixed(0), fixed(r.sluiceBytes / r.rawBytes, 2)]);
     }
+    log("memory per finished call's record, 1 KB preview");
+    const finished = await bytesPerFinishedRecord(bench, sink, { calls: sizes.perCallCalls, responseBytes: 2048 });
     log(`${sizes.many} queued calls`);
     const many = await manyQueued(bench, sink.url, { calls: sizes.many });
     return [
       {
         title: "Redis bytes per queued call",
-        columns: ["body", "Sluice (job + record)", "plain BullMQ job"],
+        columns: ["body", "Sluice (its job, which is its record)", "plain BullMQ job", "ratio"],
         rows,
         method: `Redis used_memory before and after queueing ${sizes.perCallCalls} calls, divided by the count.`,
+      },
+      {
+        title: "Redis bytes per finished call's record",
+        columns: ["response body", "preview kept", "per record"],
+        rows: [["2048 B", "1024 B (default)", `${finished.toFixed(0)} B`]],
+        method:
+          `${sizes.perCallCalls} calls (URL of 45 B) sent by one worker to the bench sink, which answers 200 with a 2 KB JSON body and ` +
+          "its usual headers; Redis used_memory once every call ended (worker stopped) against before they were queued, divided by the count.",
       },
       {
         title: `${sizes.many.toLocaleString("en")} queued calls (200 B bodies)`,

@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
 import { benchCalls, chunks, deployLimit, submitCalls, type BenchCall } from "../support/calls.js";
-import { cpuMeter, redisServerPid, rssBytes } from "../support/proc.js";
+import { cpuMeter, rssBytes } from "../support/proc.js";
 import type { Bench } from "../support/service.js";
 import type { Sink } from "../support/sink.js";
 import { rateReading, type RateReading } from "../support/stats.js";
@@ -37,7 +37,7 @@ export async function sluiceBacklog(
 
   const workers = await bench.startWorkers(count, options.profileDir);
   const pids = Object.fromEntries(workers.map((w, i) => [`worker${count > 1 ? i + 1 : ""}`, w.process.pid]));
-  const watched = { ...pids, api: bench.api.process.pid, sink: sink.pid, ...redisPid() };
+  const watched = { ...pids, api: bench.api.process.pid, sink: sink.pid, ...bench.redisPids };
   const stopCpu = cpuMeter(watched);
   const peaks = workers.map(() => 0);
   const rssTimer = setInterval(() => workers.forEach((w, i) => (peaks[i] = Math.max(peaks[i]!, rssBytes(w.process.pid)))), 200);
@@ -64,7 +64,7 @@ export async function rawBacklog(bench: Bench, sink: Sink, options: { n: number;
     RAW_RATE: String(n),
   });
   await worker.waitForLine((line) => line === "raw worker ready");
-  const stopCpu = cpuMeter({ worker: worker.pid, sink: sink.pid, ...redisPid() });
+  const stopCpu = cpuMeter({ worker: worker.pid, sink: sink.pid, ...bench.redisPids });
   let peak = 0;
   const rssTimer = setInterval(() => (peak = Math.max(peak, rssBytes(worker.pid))), 200);
   const { arrivals } = await sink.take(calls.length, drainTimeoutMs(seconds));
@@ -75,9 +75,4 @@ export async function rawBacklog(bench: Bench, sink: Sink, options: { n: number;
   await queue.obliterate({ force: true });
   await queue.close();
   return { ...rateReading(arrivals, n), expected: calls.length, cpu, workerRss: [peak] };
-}
-
-function redisPid(): Record<string, number> {
-  const pid = redisServerPid();
-  return pid ? { redis: pid } : {};
 }

@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import pg from "pg";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/shared/redis.js";
 
 /** Where the figures were taken: hardware, runtimes, service versions, commit. */
-export async function describeMachine(redis: Redis, databaseUrl: string): Promise<string[]> {
+export async function describeMachine(redis: RedisClient, databaseUrl: string): Promise<string[]> {
   const info = await redis.info("server");
   const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? "unknown";
   const client = new pg.Client({ connectionString: databaseUrl });

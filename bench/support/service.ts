@@ -1,14 +1,17 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { Agent, request } from "undici";
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "../../src/config/defaults.js";
 import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
+import { masters, type RedisClient } from "../../src/shared/redis.js";
 import { TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { egressAllowFor } from "../../test/support/egress-allow.js";
 import { runtimeCommand } from "../../test/infra/dockerfile.js";
 import { freePort, REPO_ROOT, startSluiceProcess, type SluiceProcess } from "../../test/process/sluice-process.js";
+import type { RedisCluster } from "../../test/support/redis-cluster.js";
+import { redisServerPid } from "./proc.js";
 
 /** The benchmark's own database (dropped and re-created per run) and Redis database (flushed per run). */
 const DATABASE_URL = process.env["BENCH_DATABASE_URL"] ?? DEFAULT_DATABASE_URL.replace(/\/[^/]*$/, "/sluice_bench");
@@ -31,8 +34,11 @@ export interface Service {
 export interface Bench {
   readonly apiUrl: string;
   readonly api: Service;
-  readonly redis: Redis;
+  /** A client of the bench's Redis (a cluster client on a cluster bench). */
+  readonly redis: RedisClient;
   readonly redisUrl: string;
+  /** The redis-server processes, by name, for the CPU readings. */
+  readonly redisPids: Record<string, number>;
   readonly redisPrefix: string;
   readonly databaseUrl: string;
   /** A new org with a production sandbox and a credential: each scenario gets its own (one config per org). */
@@ -49,19 +55,36 @@ export interface Bench {
 /**
  * Builds dist/, re-creates the bench database, migrates it and starts one SERVICES=api process. Every process may
  * send to `sinkUrl` (EGRESS_ALLOW for its address and port, nothing wider), as an operator would allow one target.
+ * With `cluster`, every process uses that Redis Cluster (REDIS_CLUSTER_NODES) and a database of its own.
  */
-export async function startBench(options: { sinkUrl: string; profileDir?: string }): Promise<Bench> {
-  const egress = egressAllowFor(options.sinkUrl);
+export async function startBench(options: { sinkUrl: string; profileDir?: string; cluster?: RedisCluster }): Promise<Bench> {
+  const { cluster } = options;
+  const databaseUrl = cluster ? DATABASE_URL.replace(/\/([^/]*)$/, "/$1_cluster") : DATABASE_URL;
+  const base = {
+    ...egressAllowFor(options.sinkUrl),
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes.join(",") } : {}),
+  };
   run("npm", ["run", "build", "--silent"]);
-  await dropDatabase(DATABASE_URL);
-  run("npm", ["run", "db:migrate", "--silent"], { DATABASE_URL });
-  const redis = new Redis(REDIS_URL);
-  await redis.flushdb();
+  await dropDatabase(databaseUrl);
+  run("npm", ["run", "db:migrate", "--silent"], { DATABASE_URL: databaseUrl });
+  const redis: RedisClient = cluster
+    ? new Cluster(cluster.nodes.map((node) => ({ host: "127.0.0.1", port: Number(node.split(":")[1]) })))
+    : new Redis(REDIS_URL);
+  const flushRedis = async () => {
+    if (redis instanceof Cluster && redis.status !== "ready") await new Promise((resolve) => redis.once("ready", resolve));
+    await Promise.all(masters(redis).map((node) => node.flushdb()));
+  };
+  await flushRedis();
+  const redisPids = cluster
+    ? Object.fromEntries(cluster.pids.slice(0, masters(redis).length).map((pid, i) => [`redis${i + 1}`, pid]))
+    : Object.fromEntries(Object.entries({ redis: redisServerPid() }).filter((entry): entry is [string, number] => entry[1] !== undefined));
 
   const port = await freePort();
-  const api = await startService({ ...egress, SERVICES: "api", PORT: String(port), HOST: "127.0.0.1" }, "sluice started", options.profileDir);
+  const api = await startService({ ...base, SERVICES: "api", PORT: String(port), HOST: "127.0.0.1" }, "sluice started", options.profileDir);
   const apiUrl = `http://127.0.0.1:${port}`;
-  const db: PrismaClient = createPrisma(DATABASE_URL, 2);
+  const db: PrismaClient = createPrisma(databaseUrl, 2);
   const tenancy = new TenancyService(db);
   const agent = new Agent({ connections: 64 });
 
@@ -70,8 +93,9 @@ export async function startBench(options: { sinkUrl: string; profileDir?: string
     api,
     redis,
     redisUrl: REDIS_URL,
+    redisPids,
     redisPrefix: REDIS_PREFIX,
-    databaseUrl: DATABASE_URL,
+    databaseUrl,
     async createTenant() {
       const orgId = `BENCH${randomBytes(5).toString("hex").toUpperCase()}@AdobeOrg`;
       await tenancy.createOrg(orgId, orgId, "XL");
@@ -89,7 +113,7 @@ export async function startBench(options: { sinkUrl: string; profileDir?: string
     },
     async startWorkers(count, profileDir) {
       return Promise.all(
-        Array.from({ length: count }, () => startService({ ...egress, SERVICES: "worker" }, "runtime worker started", profileDir)),
+        Array.from({ length: count }, () => startService({ ...base, SERVICES: "worker" }, "runtime worker started", profileDir)),
       );
     },
     async call(method, path, tenant, body) {
@@ -102,16 +126,14 @@ export async function startBench(options: { sinkUrl: string; profileDir?: string
       const text = await res.body.text();
       return { status: res.statusCode, body: text ? (JSON.parse(text) as unknown) : undefined };
     },
-    async flushRedis() {
-      await redis.flushdb();
-    },
+    flushRedis,
     async close() {
       await api.stop();
       await agent.close();
-      await redis.flushdb();
+      await flushRedis();
       await redis.quit();
       await db.$disconnect();
-      await dropDatabase(DATABASE_URL);
+      await dropDatabase(databaseUrl);
     },
   };
 }
@@ -121,8 +143,6 @@ async function startService(env: Record<string, string>, readyLine: string, prof
     IMAGE_COMMAND.entry,
     {
     NODE_ENV: "production",
-    DATABASE_URL,
-    REDIS_URL,
     REDIS_PREFIX,
     LOG_LEVEL: "info",
     ...env,

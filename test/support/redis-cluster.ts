@@ -11,6 +11,8 @@ const run = promisify(execFile);
 export interface RedisCluster {
   /** Every node as host:port, masters first: REDIS_CLUSTER_NODES. */
   readonly nodes: string[];
+  /** Each node's redis-server process id, in the order of `nodes`. */
+  readonly pids: number[];
   /** SIGKILLs one node (host:port) and resolves once it is gone. */
   kill(node: string): Promise<void>;
   stop(): Promise<void>;
@@ -62,7 +64,7 @@ export async function startRedisCluster({ masters = 3, replicas = 0, tls }: { ma
       child.kill("SIGKILL");
       if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
     };
-    return { nodes, kill, stop };
+    return { nodes, pids: children.map((child) => child.pid!), kill, stop };
   } catch (error) {
     await stop();
     throw error;
