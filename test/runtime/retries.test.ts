@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { Queue } from "bullmq";
 import { describe, expect, it } from "vitest";
+import { callIdOf, unthrottledLane } from "../../src/runtime/keys.js";
 import { waitForCallStates, useRuntime } from "../support/runtime.js";
 import { startSink, type SinkResponse } from "../support/sink.js";
+import { waitFor } from "../support/timing.js";
 
 // Unthrottled calls (no config deployed): the send/retry rules are the same on every lane. (429 and 503 are not
 // retries but pauses: see pause-signals.test.ts.)
@@ -77,5 +80,23 @@ describe("timeoutMs", () => {
     expect(record.state).toBe("failed");
     expect(record.attempts).toBeLessThan(4);
     expect(rt.sink.arrivalsFor("/retry/slow").length).toBe(record.attempts);
+  });
+});
+
+describe("a dispatch that keeps crashing", () => {
+  it("ends its call failed once BullMQ's attempts are spent, and leaves no job behind", async () => {
+    // A real call first, so that the worker serves the org's lane; then a job the dispatcher cannot handle.
+    await finalRecord(await submit("/crash/warm-up"));
+    const lane = unthrottledLane(ctx.tenant.orgId);
+    const { keys, redis } = ctx.app;
+    const queue = new Queue(keys.queueName(lane), { connection: redis, prefix: keys.bullPrefix });
+    const jobId = "crashcrashcrash1";
+    await queue.add("POST not-a-url 10", { orgId: ctx.tenant.orgId }, { jobId, attempts: 2, backoff: 50 });
+    await queue.close();
+    const callId = callIdOf(lane, jobId);
+    const [record] = await waitForCallStates(ctx, [callId], ["failed"], 10_000);
+    expect(record).toMatchObject({ state: "failed", method: "POST", url: "not-a-url", error: expect.stringMatching(/^internal error: /) });
+    await waitFor(async () => (await redis.exists(keys.job(callId))) === 0, { timeoutMs: 5000, message: "the failed job removed" });
+    expect(await redis.zcard(keys.queueKey(lane, "failed"))).toBe(0);
   });
 });
