@@ -3,6 +3,7 @@
 // Answers every request 200 at once, with `{"ok":true}`, or with N bytes of JSON when the URL has `?respond=N`. Records each arrival's time (ms since epoch, sub-ms precision) and, when the
 // request carries `x-bench-t0`, the time since that stamp. The parent asks for them over IPC.
 import { createServer } from "node:http";
+import { URL } from "node:url";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 

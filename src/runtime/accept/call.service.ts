@@ -70,8 +70,8 @@ export interface Submission {
 
 /**
  * Accepts outbound calls: checks their hosts against the egress policy, matches each against the org's active
- * runtime version, reserves queue capacity (calls and bytes) and enqueues the jobs (each holds its call's record). All or
- * nothing per request.
+ * runtime version, reserves queue capacity (calls and bytes) and enqueues the jobs (each holds its call's record).
+ * All or nothing per request.
  */
 export class CallService {
   constructor(private readonly deps: CallServiceDeps) {}
