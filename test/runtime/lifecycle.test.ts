@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { throttledLane } from "../../src/runtime/keys.js";
 import { jsonLines } from "../process/sluice-process.js";
 import { parseExposition, valueOf } from "../support/prometheus.js";
-import { callsTo, deployConfig, submitBatch, undeploy, useRuntime, waitForCallStates, type CallInput } from "../support/runtime.js";
+import { callsTo, deployConfig, getCall, submitBatch, undeploy, useRuntime, waitForCallStates, type CallInput } from "../support/runtime.js";
 import { startSink } from "../support/sink.js";
 import { waitFor } from "../support/timing.js";
 
@@ -55,7 +55,8 @@ describe("a call's whole lifecycle", () => {
     expect(valueOf(scraped, "sluice_calls_retried_total", { runtime_version: version.id })).toBe(1);
 
     // A backlog left when the drain ends is dropped, and the version's queue and state are swept away.
-    const draining = await submitBatch(ctx, callsTo(`${rt.sink.url}/life/draining/`, 3 * N));
+    // More than the sweeper's page of 1,000 are left when the drain ends.
+    const draining = await submitBatch(ctx, callsTo(`${rt.sink.url}/life/draining/`, 2500));
     await undeploy(ctx, uid);
     const ended = await waitForCallStates(ctx, draining.map((call) => call.callId), ["succeeded", "dropped"], 15_000);
     expect(ended.filter((record) => record.state === "dropped").length).toBeGreaterThan(0);
@@ -66,6 +67,10 @@ describe("a call's whole lifecycle", () => {
     for (const pattern of ctx.app.keys.versionPatterns(version.id)) expect(await ctx.app.keysMatching(pattern)).toEqual([]);
     expect(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId))).toBe("0");
     expect(await ctx.app.redis.exists(ctx.app.keys.queueKey(throttledLane(version.id), "meta"))).toBe(0);
+    // The records of its calls stay readable their 24 h, with what they named.
+    const dropped = ended.find((record) => record.state === "dropped")!;
+    expect(await getCall(ctx, dropped.callId)).toMatchObject({ state: "dropped", throttlingConfigUid: uid, runtimeVersion: version.version });
+    expect(await ctx.app.redis.pttl(ctx.app.keys.laneInfo(version.id))).toBeGreaterThan(23 * 3600_000);
 
     // Nothing failed along the way: no warning or error from any worker process (a cross-slot command would be one).
     const problems = rt.workers.flatMap((worker) => jsonLines(worker.process.stdout)).filter((line) => Number(line["level"]) >= 40);

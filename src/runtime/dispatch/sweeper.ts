@@ -59,8 +59,8 @@ export class Sweeper {
     for (;;) {
       const oldest = await queue.getRanges(["wait"], 0, PAGE - 1, true);
       const ids = await isExpired(oldest);
-      await this.end(lane, ids, expired);
-      if (ids.length < PAGE) break;
+      const removed = await this.end(lane, ids, expired);
+      if (ids.length < PAGE || removed === 0) break;
     }
     await this.end(lane, await isExpired(await jobIds(queue, ["delayed"])), expired);
   }
@@ -72,7 +72,12 @@ export class Sweeper {
     for (const version of ended) {
       const lane = throttledLane(version.id);
       const queue = queues.get(lane);
-      await this.end(lane, await jobIds(queue, PENDING_STATES), dropped);
+      // A page at a time (ending a call removes its job): a drained backlog can be a million calls.
+      for (;;) {
+        const pending = await queue.getRanges([...PENDING_STATES], 0, PAGE - 1, true);
+        const removed = await this.end(lane, pending, dropped);
+        if (pending.length < PAGE || removed === 0) break;
+      }
       const active = await jobIds(queue, ["active"]);
       // Workers drop the calls they hold themselves and complete their jobs; deleting the queue under them first
       // would fail those completions.
@@ -89,17 +94,19 @@ export class Sweeper {
 
   /**
    * Ends the lane's calls of these job ids with `outcome`, then removes their jobs (unless the queue is about to be
-   * deleted as a whole). Jobs that were no calls (rolled back) are removed all the same.
+   * deleted as a whole). Jobs that were no calls (rolled back) are removed all the same. Returns how many jobs it
+   * removed.
    */
-  private async end(lane: Lane, jobIdsToEnd: string[], outcome: FinalOutcome, options: { keepJobs?: boolean } = {}): Promise<void> {
-    if (!jobIdsToEnd.length) return;
+  private async end(lane: Lane, jobIdsToEnd: string[], outcome: FinalOutcome, options: { keepJobs?: boolean } = {}): Promise<number> {
+    if (!jobIdsToEnd.length) return 0;
     const { records, queues } = this.deps;
     const orgId = await records.ownerOf(lane);
     // Issued together: the commands share the connection back to back instead of waiting on each other.
     if (orgId) await Promise.all(jobIdsToEnd.map((id) => records.finish(callIdOf(lane, id), orgId, lane, outcome)));
-    if (options.keepJobs) return;
+    if (options.keepJobs) return 0;
     const queue = queues.get(lane);
-    await Promise.all(jobIdsToEnd.map((id) => queue.remove(id)));
+    const removed = await Promise.all(jobIdsToEnd.map((id) => queue.remove(id)));
+    return removed.filter((code) => code === 1).length;
   }
 }
 
