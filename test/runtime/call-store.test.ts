@@ -6,6 +6,7 @@ import { OrgBudget } from "../../src/runtime/org-budget.js";
 import { Pacer } from "../../src/runtime/dispatch/pacer.js";
 import { callsTo, deployConfig, getCall, submitBatch, useRuntime } from "../support/runtime.js";
 import { startSink } from "../support/sink.js";
+import { memoryUsage } from "../support/test-app.js";
 
 // How a queued call is kept (one BullMQ job, which is also its record) and read back, with no worker running.
 const rt = useRuntime({ startSink, workers: 0 });
@@ -37,7 +38,7 @@ describe("a queued call", () => {
     // Its name is a hash tag, as BullMQ requires on a cluster.
     const raw = new Queue("{raw}", { connection: redis, prefix: `${ctx.app.redisPrefix}:raw` });
     const rawJobs = await raw.addBulk(accepted.map((_, i) => ({ name: "call", data: { method: "POST", url: `${rt.sink.url}/store/size/${i}`, body: BODY } })));
-    const usage = async (key: string) => Number(await redis.memory("USAGE", key));
+    const usage = (key: string) => memoryUsage(redis, key);
     const sluice = (await Promise.all(jobKeys.map(usage))).reduce((a, b) => a + b, 0);
     const plain = (await Promise.all(rawJobs.map((job) => usage(raw.toKey(job.id!))))).reduce((a, b) => a + b, 0);
     await raw.obliterate({ force: true });

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { getCall, waitForCallStates, useRuntime } from "../support/runtime.js";
 import { startSink } from "../support/sink.js";
+import { memoryUsage } from "../support/test-app.js";
 
 // What the target receives, what the record keeps of its answer, and the callback carrying the final record.
 const rt = useRuntime({ startSink });
@@ -74,7 +75,7 @@ describe("response capture", () => {
     const callId = await submit({ method: "POST", url: `${rt.sink.url}/capture/size`, body: { x: 1 } });
     const record = await finalRecord(callId);
     expect(record.response!.bodyPreview).toBe(body.slice(0, 1024));
-    expect(Number(await ctx.app.redis.memory("USAGE", ctx.app.keys.call(callId)))).toBeLessThanOrEqual(1536);
+    expect(await memoryUsage(ctx.app.redis, ctx.app.keys.call(callId))).toBeLessThanOrEqual(1536);
   });
 
   it("a call still queued has no sentAt, completedAt or response, and a growing waitMs", async () => {

@@ -34,6 +34,18 @@ export async function masterOf(redis: RedisClient, key: string): Promise<string>
   return redis instanceof Cluster ? slotOwners(redis, key)[0]! : `${redis.options.host}:${redis.options.port}`;
 }
 
+/**
+ * MEMORY USAGE of an existing key, every field counted (the default samples 5 and extrapolates), asked of the master
+ * that holds it (a cluster client does not route MEMORY by key).
+ */
+export async function memoryUsage(redis: RedisClient, key: string): Promise<number> {
+  const owner = await masterOf(redis, key);
+  const node = masters(redis).find((master) => `${master.options.host}:${master.options.port}` === owner);
+  const bytes = await node?.memory("USAGE", key, "SAMPLES", 0);
+  if (typeof bytes !== "number") throw new Error(`no MEMORY USAGE for ${key} on ${owner}`);
+  return bytes;
+}
+
 /** The keys matching `pattern` on every master, sorted. */
 export async function keysMatching(redis: RedisClient, pattern: string): Promise<string[]> {
   const found = await Promise.all(masters(redis).map((node) => node.keys(pattern)));
