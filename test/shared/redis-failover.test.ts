@@ -4,7 +4,7 @@ import { throttledLane } from "../../src/runtime/keys.js";
 import { loadEnv } from "../../src/config/env.js";
 import { createRedis, redisTarget, type RedisClient } from "../../src/shared/redis.js";
 import { startRedisCluster, type RedisCluster } from "../support/redis-cluster.js";
-import { callsTo, deployConfig, useRuntime, type CallInput } from "../support/runtime.js";
+import { callsTo, deployConfig, getCalls, useRuntime, type CallInput } from "../support/runtime.js";
 import { masterOf } from "../support/test-app.js";
 import { startTimingSink } from "../support/timing-sink.js";
 import { maxInSlidingWindow } from "../support/timing.js";
@@ -63,6 +63,12 @@ describe("a master killed during a backlog", () => {
     const expectedPaths = 5 * N + (20 - refused) * 10;
     const deadline = Date.now() + 90_000;
     while (deliveredPaths().size < expectedPaths && Date.now() < deadline) await sleep(250);
+    if (deliveredPaths().size < expectedPaths) {
+      const delivered = deliveredPaths();
+      const records = await getCalls(ctx, [...accepted]);
+      const missing = records.filter((record) => !delivered.has(new URL(record.url).pathname));
+      console.info(JSON.stringify({ undelivered: missing.slice(0, 10), states: missing.map((r) => `${r.state}:${r.error ?? ""}`).reduce<Record<string, number>>((a, k) => ({ ...a, [k]: (a[k] ?? 0) + 1 }), {}) }));
+    }
     expect(deliveredPaths().size).toBe(expectedPaths);
 
     const times = rt.sink.arrivalTimes("/fo/");

@@ -15,10 +15,11 @@ import { compileMatcher } from "./url-match.js";
 
 /**
  * The dispatcher handles the call's own retries; BullMQ's attempts only cover a dispatch that crashed
- * (e.g. Redis briefly unreachable), which then resumes from the record. Finished jobs are removed by the
- * worker's options, which keeps these (stored with every job) short. The job's id is the call's own id.
+ * (e.g. Redis unreachable, or a cluster failing over), which then resumes from the record: 1 s, doubling, about
+ * two minutes in all before the call is given up as failed. Finished jobs are removed by the worker's options,
+ * which keeps these (stored with every job) short. The job's id is the call's own id.
  */
-const JOB_OPTIONS = (callId: string) => ({ jobId: splitCallId(callId)[1], attempts: 5, backoff: 1000 });
+const JOB_OPTIONS = (callId: string) => ({ jobId: splitCallId(callId)[1], attempts: 8, backoff: { type: "exponential", delay: 1000 } });
 const IDEMPOTENCY_TTL_MS = 30 * 60 * 60 * 1000;
 /**
  * How long a key stays claimed by a submission still being accepted. A repeat waits for that submission meanwhile;
