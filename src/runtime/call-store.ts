@@ -2,7 +2,7 @@ import type { RedisClient } from "../shared/redis.js";
 import { TickBatcher } from "../shared/tick-batcher.js";
 import type { CallRecord, CallState } from "./accept/call.schema.js";
 import { finishedRecord, finishedTail, JOB_FIELDS, pendingRecord, recordedResponse, ROLLED_BACK } from "./call-record.js";
-import { laneId, splitCallId, throttledLane, unthrottledLane, type Lane, type RuntimeKeys } from "./keys.js";
+import { laneId, splitCallId, unthrottledLane, versionOfCall, type Lane, type RuntimeKeys } from "./keys.js";
 import type { OrgBudget } from "./org-budget.js";
 import { RECORD_TTL_MS } from "./settings.js";
 import { latencyField } from "./stats.js";
@@ -67,7 +67,7 @@ export class CallStore {
   async get(callId: string, orgId: string): Promise<CallRecord | undefined> {
     const [lane] = splitCallId(callId);
     const unthrottled = lane === laneId(unthrottledLane(orgId));
-    const versionId = lane.startsWith(THROTTLED_LANE) ? lane.slice(THROTTLED_LANE.length) : undefined;
+    const versionId = versionOfCall(callId);
     if (!unthrottled && !versionId) return undefined;
     const pipeline = this.redis.pipeline();
     pipeline.hmget(this.keys.job(callId), "name", "timestamp", JOB_FIELDS.state, JOB_FIELDS.attempts, JOB_FIELDS.sentAt);
@@ -137,8 +137,6 @@ export class CallStore {
     return true;
   }
 }
-
-const THROTTLED_LANE = laneId(throttledLane(""));
 
 // KEYS: job. Takes back the attempt a paused send counted, and marks the call queued unless it has ended.
 const REQUEUE = `

@@ -91,6 +91,14 @@ export function splitCallId(callId: string): [laneId: string, own: string] {
   return at === -1 ? ["", callId] : [callId.slice(0, at), callId.slice(at + 1)];
 }
 
+const THROTTLED_LANE_PREFIX = laneId(throttledLane(""));
+
+/** The runtime version whose queue a call id names, or undefined if it names an org's unthrottled queue (or none). */
+export function versionOfCall(callId: string): string | undefined {
+  const [lane] = splitCallId(callId);
+  return lane.startsWith(THROTTLED_LANE_PREFIX) ? lane.slice(THROTTLED_LANE_PREFIX.length) : undefined;
+}
+
 export function runtimeKeys(prefix: string): RuntimeKeys {
   const rt = `${prefix}:rt`;
   const bullPrefix = `${prefix}:bull`;

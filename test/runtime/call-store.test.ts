@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import { describe, expect, it } from "vitest";
 import { CallStore } from "../../src/runtime/call-store.js";
-import { splitCallId, throttledLane } from "../../src/runtime/keys.js";
+import { splitCallId, throttledLane, versionOfCall } from "../../src/runtime/keys.js";
 import { OrgBudget } from "../../src/runtime/org-budget.js";
 import { Pacer } from "../../src/runtime/dispatch/pacer.js";
 import { callsTo, deployConfig, getCall, submitBatch, useRuntime } from "../support/runtime.js";
@@ -27,7 +27,7 @@ describe("a queued call", () => {
   it("is one BullMQ job and no other key, at most 1.2 × the memory of a plain BullMQ job with the same request", async () => {
     const { accepted } = await queuedThrottled(20, "size");
     const { keys, redis } = ctx.app;
-    const versionId = accepted[0]!.callId.split(".")[0]!.slice("rv-".length);
+    const versionId = versionOfCall(accepted[0]!.callId)!;
     const laneKeys = await ctx.app.keysMatching(keys.queueKey(throttledLane(versionId), "*"));
     const jobKeys = accepted.map((call) => keys.job(call.callId));
     expect(laneKeys.filter((key) => !jobKeys.includes(key)).map((key) => key.split(":").pop())).toEqual(
@@ -67,7 +67,7 @@ describe("a queued call", () => {
     await calls.rollBack([callId]);
     const res = await ctx.app.request().get(`/runtime/calls/${callId}`).set(ctx.tenant.headers());
     expect(res.status).toBe(404);
-    const lane = throttledLane(callId.split(".")[0]!.slice("rv-".length));
+    const lane = throttledLane(versionOfCall(callId)!);
     const queued = Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId)));
     expect(await calls.finish(callId, ctx.tenant.orgId, lane, { state: "failed", error: "x" })).toBe(false);
     expect(Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId)))).toBe(queued);
@@ -79,7 +79,7 @@ describe("a queued call", () => {
     const { accepted, uid } = await queuedThrottled(1, "finish");
     const callId = accepted[0]!.callId;
     const calls = store();
-    const lane = throttledLane(callId.split(".")[0]!.slice("rv-".length));
+    const lane = throttledLane(versionOfCall(callId)!);
     const before = Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId)));
     const response = { status: 502, headers: { "content-type": "text/plain", connection: "close" }, bodyPreview: "bad gateway" };
     expect(await calls.finish(callId, ctx.tenant.orgId, lane, { state: "failed", response, error: "HTTP 502" })).toBe(true);
