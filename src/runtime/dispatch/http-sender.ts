@@ -19,7 +19,7 @@
  *   refused/reset connection, DNS, TLS.
  * `close()` waits for in-flight attempts, then closes every socket.
  */
-import { Agent, DecoratorHandler, Pool, ProxyAgent, request, type Dispatcher } from "undici";
+import { Agent, Pool, ProxyAgent, type Dispatcher } from "undici";
 import { DEFAULT_BODY_PREVIEW_BYTES } from "../../config/defaults.js";
 import { egressConnector, egressDenial } from "../../egress/connector.js";
 import type { EgressPolicy } from "../../egress/policy.js";
@@ -65,13 +65,13 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
   const connect = egressConnector(options.egress);
   const idleCloseMs = options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS;
   const previewBytes = options.previewBytes ?? DEFAULT_BODY_PREVIEW_BYTES;
-  const pools = new Map<string, { agent: Dispatcher; dispatcher: Dispatcher; lastUsed: number }>();
+  const pools = new Map<string, { agent: Dispatcher; lastUsed: number }>();
 
   const createPool = () => {
     const agent = options.proxyUrl
       ? new ProxyAgent({ uri: options.proxyUrl, connections, clientFactory: (origin, opts) => new Pool(origin, { ...opts, connect }) })
       : new Agent({ connections, connect });
-    return { agent, dispatcher: agent.compose(reportWire), lastUsed: 0 };
+    return { agent, lastUsed: 0 };
   };
   const closeIdle = setInterval(() => {
     const cutoff = Date.now() - idleCloseMs;
@@ -87,7 +87,7 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
       let pool = pools.get(outbound.pool);
       if (!pool) pools.set(outbound.pool, (pool = createPool()));
       pool.lastUsed = Date.now();
-      return sendAttempt(pool.dispatcher, outbound, previewBytes);
+      return sendAttempt(pool.agent, outbound, previewBytes);
     },
     async close() {
       clearInterval(closeIdle);
@@ -97,84 +97,120 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
   };
 }
 
-async function sendAttempt(dispatcher: Dispatcher, outbound: OutboundRequest, previewBytes: number): Promise<SendOutcome> {
-  const startedAt = performance.now();
-  const elapsedMs = (): number => Math.round(performance.now() - startedAt);
-  const deadline = AbortSignal.timeout(outbound.timeoutMs);
-  try {
-    const response = await request(outbound.url, {
-      dispatcher,
-      method: outbound.method.toUpperCase(),
-      headers: outbound.headers,
-      body: outbound.body,
-      signal: deadline,
-      ...(outbound.onWire ? { onWire: outbound.onWire } : {}),
-    } as Parameters<typeof request>[1]);
-    const bodyPreview = await readPreview(response.body, previewBytes);
-    return {
-      ok: true,
-      status: response.statusCode,
-      headers: joinHeaderValues(response.headers),
-      bodyPreview,
-      durationMs: elapsedMs(),
-    };
-  } catch (error) {
-    const denial = egressDenial(error);
-    if (denial) return { ok: false, error: "egress_denied", message: denial.address, durationMs: elapsedMs() };
-    return {
-      ok: false,
-      error: deadline.aborted || isUndiciTimeout(error) ? "timeout" : "network",
-      message: error instanceof Error ? error.message : String(error),
-      durationMs: elapsedMs(),
-    };
-  }
+function sendAttempt(dispatcher: Dispatcher, outbound: OutboundRequest, previewBytes: number): Promise<SendOutcome> {
+  return new Promise((resolve) => {
+    const attempt = new Attempt(outbound, previewBytes, resolve);
+    let target: URL;
+    try {
+      target = new URL(outbound.url);
+    } catch (error) {
+      return attempt.onResponseError(undefined, error as Error);
+    }
+    try {
+      dispatcher.dispatch(
+        {
+          origin: target.origin,
+          path: `${target.pathname}${target.search}`,
+          method: outbound.method.toUpperCase() as Dispatcher.HttpMethod,
+          headers: outbound.headers,
+          body: outbound.body ?? null,
+        },
+        attempt,
+      );
+    } catch (error) {
+      attempt.onResponseError(undefined, error as Error);
+    }
+  });
 }
 
-/** Tells the caller when the request actually goes out, through the `onWire` option (see OutboundRequest). */
-const reportWire: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
-  const onWire = (opts as { onWire?: () => void }).onWire;
-  return dispatch(opts, onWire ? new WireHandler(handler, onWire) : handler);
-};
-
-// undici's typings declare DecoratorHandler without the handler methods it implements.
-const Decorated = DecoratorHandler as unknown as new (handler: Dispatcher.DispatchHandler) => {
-  onRequestStart(...args: Parameters<Required<Dispatcher.DispatchHandler>["onRequestStart"]>): void;
-};
-
-class WireHandler extends Decorated {
-  private reported = false;
+/**
+ * One attempt, as an undici dispatch handler: it reads the status, the headers and the body preview straight from
+ * the socket's chunks (no response stream, no abort signal per request), answers once the preview is complete, and
+ * then drains up to DRAIN_LIMIT_BYTES more so the socket returns to its pool; a longer body, or one still coming at
+ * the deadline, closes the socket. The deadline is one timer: before the request reaches a socket it answers
+ * `timeout` at once, and the request is cut when it gets there.
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  private readonly startedAt = performance.now();
+  private readonly timer: NodeJS.Timeout;
+  private controller: Dispatcher.DispatchController | undefined;
+  private answer: { status: number; headers: Record<string, string> } | undefined;
+  private readonly chunks: Buffer[] = [];
+  private received = 0;
+  private settled = false;
+  private timedOut = false;
 
   constructor(
-    handler: Dispatcher.DispatchHandler,
-    private readonly onWire: () => void,
+    private readonly outbound: OutboundRequest,
+    private readonly previewBytes: number,
+    private readonly resolve: (outcome: SendOutcome) => void,
   ) {
-    super(handler);
+    this.timer = setTimeout(() => this.onDeadline(), outbound.timeoutMs);
   }
 
-  override onRequestStart(...args: Parameters<Required<Dispatcher.DispatchHandler>["onRequestStart"]>): void {
-    if (!this.reported) {
-      this.reported = true;
-      this.onWire();
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) return controller.abort(new Error("the attempt timed out before it was sent"));
+    this.outbound.onWire?.();
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200 || this.answer) return; // 1xx: informational, the answer follows.
+    this.answer = { status: statusCode, headers: joinHeaderValues(headers) };
+    if (this.previewBytes === 0) this.settle();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.received += chunk.length;
+    if (this.settled) {
+      if (this.received > this.previewBytes + DRAIN_LIMIT_BYTES) controller.abort(new Error("body longer than the drain limit"));
+      return;
     }
-    super.onRequestStart(...args);
+    this.chunks.push(chunk);
+    if (this.received >= this.previewBytes) this.settle();
+  }
+
+  onResponseEnd(): void {
+    clearTimeout(this.timer);
+    this.settle();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    clearTimeout(this.timer);
+    if (this.settled) return;
+    this.settled = true;
+    const denial = egressDenial(error);
+    const durationMs = this.elapsedMs();
+    if (denial) return this.resolve({ ok: false, error: "egress_denied", message: denial.address, durationMs });
+    const timeout = this.timedOut || isUndiciTimeout(error);
+    this.resolve({ ok: false, error: timeout ? "timeout" : "network", message: error.message, durationMs });
+  }
+
+  private onDeadline(): void {
+    this.timedOut = true;
+    if (!this.settled) {
+      this.settled = true;
+      const phase = this.answer ? "the body preview" : "an answer";
+      this.resolve({ ok: false, error: "timeout", message: `no ${phase} within ${this.outbound.timeoutMs} ms`, durationMs: this.elapsedMs() });
+    }
+    this.controller?.abort(new Error("deadline passed"));
+  }
+
+  /** Answers with what has arrived, once (a response whose body ended before the preview filled answers too). */
+  private settle(): void {
+    if (this.settled || !this.answer) return;
+    this.settled = true;
+    const preview = Buffer.concat(this.chunks).subarray(0, this.previewBytes).toString("utf8");
+    this.chunks.length = 0;
+    this.resolve({ ok: true, ...this.answer, bodyPreview: preview, durationMs: this.elapsedMs() });
+  }
+
+  private elapsedMs(): number {
+    return Math.round(performance.now() - this.startedAt);
   }
 }
 
-async function readPreview(body: Dispatcher.ResponseData["body"], previewBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  if (previewBytes > 0) {
-    for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-      chunks.push(chunk.subarray(0, previewBytes - size));
-      size += chunk.length;
-      if (size >= previewBytes) break;
-    }
-  }
-  void body.dump({ limit: DRAIN_LIMIT_BYTES }).catch(() => undefined);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function joinHeaderValues(headers: Dispatcher.ResponseData["headers"]): Record<string, string> {
+function joinHeaderValues(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const joined: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) joined[name] = Array.isArray(value) ? value.join(", ") : value;
