@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RedisClient } from "../../shared/redis.js";
+import { RedisScript } from "../../shared/redis-script.js";
 import { TickBatcher } from "../../shared/tick-batcher.js";
 import { throttledLane, type Lane, type RuntimeKeys } from "../keys.js";
 import { JOB_FIELDS } from "../call-record.js";
@@ -55,49 +56,74 @@ return {booked, tostring(start - now), tostring(interval), tostring(math.max(1, 
 `;
 
 /*
- * The moment a send starts, in one step: the hard limit, the call's record and the lane's counters.
+ * The moment a send starts, in one step, for each of the calls of one lane (and, unthrottled, one origin) that
+ * start in the same event-loop turn: the hard limit, the call's record and the lane's counters.
  * - The call must still be pending (not rolled back, not ended by another worker or the sweeper).
  * - The call's pause (its lane's, or for an unthrottled lane its origin's) must be over.
  * - Throttled lanes: at most `rate` sends in the last second across all workers. Pacing alone cannot promise it,
  *   since a busy event loop can release booked slots late and together. Early in a busy period the send is
  *   logged COLD_START_MS late (see there).
- * Then the send is logged, the call's job (its record, see call-record.ts) marked `sending` with one more attempt, and the lane's counters bumped.
- * Returns {0, attempts, spentMs} to send now (spentMs: the call's budget spent before, see CallStore.saveSpent),
- * {1, waitMs} when the last second is full, {3, waitMs} when paused, {2, 0} when the call is gone or ended.
- * KEYS: call's job, lane stats, lane's sent-this-second counter, pause, [send log, rate].
- * ARGV: windowMs, member, coldStartMs, counterTtlS.
+ * Then the send is logged, the call's job (its record, see call-record.ts) marked `sending` with one more attempt,
+ * and the lane's counters bumped.
+ * Returns three values per call: {0, attempts, spentMs} to send now (spentMs: the call's budget spent before, see
+ * CallStore.saveSpent), {1, waitMs, 0} when the last second is full, {3, waitMs, 0} when paused, {2, 0, 0} when the
+ * call is gone or ended.
+ * KEYS: lane stats, lane's sent-this-second counter, pause, send log, rate, then each call's job. The send log and
+ * rate are the stats key again on unthrottled lanes (ARGV[4] '0'), which have none.
+ * ARGV: windowMs, coldStartMs, counterTtlS, paced ('1'/'0'), then each call's send id.
  */
 const BEGIN = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {2, '0'} end
-local state = redis.call('HGET', KEYS[1], '${JOB_FIELDS.state}')
-if state and state ~= 'sending' then return {2, '0'} end
-local pausedFor = redis.call('PTTL', KEYS[4])
-if pausedFor > 0 then return {3, tostring(pausedFor)} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-if KEYS[5] then
-  local window = tonumber(ARGV[1])
-  local rate = tonumber(redis.call('GET', KEYS[6]) or '0')
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - window)
-  local oldest = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-  if redis.call('ZCARD', KEYS[5]) >= rate then
-    if not oldest[2] then return {1, '100'} end
-    return {1, tostring(math.max(1, tonumber(oldest[2]) + window - now))}
-  end
-  local stamp = now
-  if not oldest[2] or now - tonumber(oldest[2]) < window / 2 then stamp = now + tonumber(ARGV[3]) end
-  redis.call('ZADD', KEYS[5], stamp, ARGV[2])
-  redis.call('PEXPIRE', KEYS[5], math.ceil(window * 2))
+local pausedFor = redis.call('PTTL', KEYS[3])
+local paced = ARGV[4] == '1'
+local window = tonumber(ARGV[1])
+local rate = 0
+if paced then
+  rate = tonumber(redis.call('GET', KEYS[5]) or '0')
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
 end
-redis.call('HSET', KEYS[1], '${JOB_FIELDS.state}', 'sending')
-redis.call('HSETNX', KEYS[1], '${JOB_FIELDS.sentAt}', math.floor(now))
-local attempts = redis.call('HINCRBY', KEYS[1], '${JOB_FIELDS.attempts}', 1)
-redis.call('HINCRBY', KEYS[2], 'sent', 1)
-if attempts > 1 then redis.call('HINCRBY', KEYS[2], 'retried', 1) end
-redis.call('INCR', KEYS[3])
-redis.call('EXPIRE', KEYS[3], ARGV[4])
-return {0, attempts, redis.call('HGET', KEYS[1], '${JOB_FIELDS.spentMs}') or '0'}
+local out = {}
+for i = 6, #KEYS do
+  local job = KEYS[i]
+  local state = redis.call('HGET', job, '${JOB_FIELDS.state}')
+  if redis.call('EXISTS', job) == 0 or (state and state ~= 'sending') then
+    table.insert(out, 2); table.insert(out, '0'); table.insert(out, '0')
+  elseif pausedFor > 0 then
+    table.insert(out, 3); table.insert(out, tostring(pausedFor)); table.insert(out, '0')
+  else
+    local full = false
+    if paced then
+      local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+      if redis.call('ZCARD', KEYS[4]) >= rate then
+        full = true
+        table.insert(out, 1)
+        table.insert(out, oldest[2] and tostring(math.max(1, tonumber(oldest[2]) + window - now)) or '100')
+        table.insert(out, '0')
+      else
+        local stamp = now
+        if not oldest[2] or now - tonumber(oldest[2]) < window / 2 then stamp = now + tonumber(ARGV[2]) end
+        redis.call('ZADD', KEYS[4], stamp, ARGV[i - 1])
+      end
+    end
+    if not full then
+      redis.call('HSET', job, '${JOB_FIELDS.state}', 'sending')
+      redis.call('HSETNX', job, '${JOB_FIELDS.sentAt}', math.floor(now))
+      local attempts = redis.call('HINCRBY', job, '${JOB_FIELDS.attempts}', 1)
+      redis.call('HINCRBY', KEYS[1], 'sent', 1)
+      if attempts > 1 then redis.call('HINCRBY', KEYS[1], 'retried', 1) end
+      redis.call('INCR', KEYS[2])
+      table.insert(out, 0); table.insert(out, attempts); table.insert(out, redis.call('HGET', job, '${JOB_FIELDS.spentMs}') or '0')
+    end
+  end
+end
+if paced then redis.call('PEXPIRE', KEYS[4], math.ceil(window * 2)) end
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return out
 `;
+const beginScript = new RedisScript(BEGIN);
+/** Calls started together beyond this many go in further scripts, so that no one script holds Redis long. */
+const MAX_BEGINS_PER_SCRIPT = 64;
 
 /** Moves logged sends later (they left late). KEYS: send log. ARGV: member, lateMs, member, lateMs, ... */
 const RESTAMP = `
@@ -147,16 +173,19 @@ export class Pacer {
     return sends.map(() => undefined);
   });
 
+  /** Sends of one lane (and, unthrottled, one origin: one pause key) starting in the same turn share one BEGIN. */
+  private readonly begins = new TickBatcher<BeginRequest, BeginResult>(0, async (_pauseKey, requests) => {
+    const batches = [];
+    for (let i = 0; i < requests.length; i += MAX_BEGINS_PER_SCRIPT) batches.push(this.beginMany(requests.slice(i, i + MAX_BEGINS_PER_SCRIPT)));
+    return (await Promise.all(batches)).flat();
+  });
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: RuntimeKeys,
   ) {
     redis.defineCommand("sluiceReserve", { numberOfKeys: 3, lua: RESERVE });
     redis.defineCommand("sluicePause", { numberOfKeys: 2, lua: PAUSE });
-    // A fixed key count per script (auto-pipelining on a cluster groups a command by its first argument, so that
-    // must be a key): BEGIN runs with the pacing keys on throttled lanes, without on unthrottled ones.
-    redis.defineCommand("sluiceBeginPaced", { numberOfKeys: 6, lua: BEGIN });
-    redis.defineCommand("sluiceBegin", { numberOfKeys: 4, lua: BEGIN });
     redis.defineCommand("sluiceRestamp", { numberOfKeys: 1, lua: RESTAMP });
   }
 
@@ -193,7 +222,8 @@ export class Pacer {
   }
 
   /**
-   * Tries to start a send of call `callId` (see BEGIN); `sendId` names the send in the lane's log.
+   * Tries to start a send of call `callId` (see BEGIN); `sendId` names the send in the lane's log. The calls of a
+   * lane (and origin) starting in the same event-loop turn share one script.
    * - `go`: send now. `attempts` counts this send; `spentMs` is the call's budget spent before (across waits
    *   outside a worker); `issuedAt` (performance.now()) is when the granting check was issued, which the send's
    *   lateness is measured from.
@@ -201,24 +231,33 @@ export class Pacer {
    *   in `ms`.
    * - `gone`: the call was rolled back or has ended, and must not be sent.
    */
-  async begin(lane: Lane, origin: string, callId: string, sendId: string): Promise<BeginResult> {
-    const second = this.keys.sentInSecond(lane, Math.floor(Date.now() / 1000));
-    const keys = [this.keys.job(callId), this.keys.stats(lane), second, this.keys.pause(lane, origin)];
-    const scripts = this.redis as RedisWithScripts;
-    const begin = lane.kind === "throttled" ? scripts.sluiceBeginPaced : scripts.sluiceBegin;
-    if (lane.kind === "throttled") keys.push(this.keys.sendLog(lane.runtimeVersionId), this.keys.rate(lane.runtimeVersionId));
+  begin(lane: Lane, origin: string, callId: string, sendId: string): Promise<BeginResult> {
+    return this.begins.add(this.keys.pause(lane, origin), { lane, origin, callId, sendId });
+  }
+
+  private async beginMany(requests: BeginRequest[]): Promise<BeginResult[]> {
+    const { lane, origin } = requests[0]!;
+    const paced = lane.kind === "throttled";
+    const stats = this.keys.stats(lane);
+    const laneKeys = [
+      stats,
+      this.keys.sentInSecond(lane, Math.floor(Date.now() / 1000)),
+      this.keys.pause(lane, origin),
+      paced ? this.keys.sendLog(lane.runtimeVersionId) : stats,
+      paced ? this.keys.rate(lane.runtimeVersionId) : stats,
+    ];
     const issuedAt = performance.now();
-    const [code, value, spentMs] = (await begin.call(
-      scripts,
-      ...keys,
-      SLIDING_WINDOW_MS,
-      sendId,
-      COLD_START_MS,
-      SECOND_COUNTER_TTL_S,
-    )) as [number, number | string, string?];
-    if (code === 0) return { kind: "go", attempts: Number(value), spentMs: Number(spentMs), issuedAt };
-    if (code === 2) return { kind: "gone" };
-    return { kind: "wait", ms: Number(value), paused: code === 3 };
+    const replies = (await beginScript.run(
+      this.redis,
+      [...laneKeys, ...requests.map((request) => this.keys.job(request.callId))],
+      [SLIDING_WINDOW_MS, COLD_START_MS, SECOND_COUNTER_TTL_S, paced ? "1" : "0", ...requests.map((request) => request.sendId)],
+    )) as (number | string)[];
+    return requests.map((_, i): BeginResult => {
+      const [code, value, spentMs] = replies.slice(i * 3, i * 3 + 3);
+      if (code === 0) return { kind: "go", attempts: Number(value), spentMs: Number(spentMs), issuedAt };
+      if (code === 2) return { kind: "gone" };
+      return { kind: "wait", ms: Number(value), paused: code === 3 };
+    });
   }
 
   /**
@@ -251,6 +290,8 @@ export class Pacer {
   }
 }
 
+type BeginRequest = { lane: Lane; origin: string; callId: string; sendId: string };
+
 /** A booked slot (send in `inMs`), or none within the horizon (ask again in `inMs`). */
 type Slot = { booked: boolean; inMs: number };
 
@@ -262,7 +303,5 @@ export type BeginResult =
 type RedisWithScripts = RedisClient & {
   sluiceReserve(...args: (string | number)[]): Promise<unknown>;
   sluicePause(...args: (string | number)[]): Promise<unknown>;
-  sluiceBegin(...args: (string | number)[]): Promise<unknown>;
-  sluiceBeginPaced(...args: (string | number)[]): Promise<unknown>;
   sluiceRestamp(...args: (string | number)[]): Promise<unknown>;
 };
