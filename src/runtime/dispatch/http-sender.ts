@@ -149,9 +149,11 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    const first = this.controller === undefined;
     this.controller = controller;
     if (this.settled) return controller.abort(new Error("the attempt timed out before it was sent"));
-    this.outbound.onWire?.();
+    // undici starts a request again when the one ahead of it on a pipelined socket fails: reported once.
+    if (first) this.outbound.onWire?.();
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {

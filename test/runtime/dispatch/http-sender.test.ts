@@ -349,3 +349,42 @@ describe("http sender: connection reuse", () => {
     expect(sink.sockets.size).toBe(1);
   });
 });
+
+describe("http sender: the deadline and the socket", () => {
+  let sink: Sink;
+  const received: string[] = [];
+
+  beforeEach(async () => {
+    received.length = 0;
+    sink = await startSink((req, _body, res) => {
+      received.push(req.url ?? "");
+      setTimeout(() => res.end("ok"), req.url === "/busy" ? 1200 : 0);
+    });
+    return () => sink.close();
+  });
+
+  it("a request still waiting for a socket at its deadline answers timeout then, and is never sent", async () => {
+    const pooled = senderFor([sink.url], { connections: 1 });
+    const busy = pooled.send(call({ url: `${sink.url}/busy` }));
+    const queued = await pooled.send(call({ url: `${sink.url}/queued`, timeoutMs: 300 }));
+    expect(queued).toMatchObject({ ok: false, error: "timeout" });
+    expect(queued.durationMs).toBeGreaterThanOrEqual(290);
+    expect(queued.durationMs).toBeLessThan(700);
+    expectOk(await busy);
+    expectOk(await pooled.send(call({ url: `${sink.url}/after` })));
+    await pooled.close();
+    expect(received).toEqual(["/busy", "/after"]);
+  });
+
+  it("reports once that the request reached its socket, only when it did", async () => {
+    const pooled = senderFor([sink.url], { connections: 1 });
+    const wired: string[] = [];
+    const busy = pooled.send(call({ url: `${sink.url}/busy`, onWire: () => wired.push("busy") }));
+    const next = pooled.send(call({ url: `${sink.url}/next`, onWire: () => wired.push("next") }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(wired).toEqual(["busy"]);
+    await Promise.all([busy, next]);
+    await pooled.close();
+    expect(wired).toEqual(["busy", "next"]);
+  });
+});
