@@ -24,18 +24,20 @@ export const slotOwners = (cluster: Cluster, key: string): string[] => cluster.s
 
 /**
  * The one way Sluice connects to Redis; BullMQ's blocking connections are duplicates of the ones made here. On a
- * cluster, credentials and TLS (`rediss://`) come from the seed URLs and apply to every node; `options` apply per
- * node, and auto-pipelining groups commands per node.
+ * cluster, credentials and TLS (`rediss://`) come from the seed URLs and apply to every node, and `options` apply
+ * per node; auto-pipelining is left off there: when a cluster answers CLUSTERDOWN (MOVED takes the same path), ioredis retries the
+ * pipeline it built and then hands its callers fewer results than commands, an uncaught TypeError that ends the
+ * process (ioredis#1931; `test/shared/redis-cluster-down.test.ts`). Commands sent one by one are retried per command.
  */
 export function createRedis(target: RedisTarget, options: RedisOptions & { enableAutoPipelining?: boolean }): RedisClient {
   if (!target.clusterNodes?.length) return new Redis(target.url, options);
   const seeds = target.clusterNodes.map((node) => new URL(node));
   const first = seeds[0]!;
-  const { enableAutoPipelining, ...perNode } = options;
+  const { enableAutoPipelining: _notOnACluster, ...perNode } = options;
   return new Cluster(
     seeds.map((seed) => ({ host: unbracketed(seed.hostname), port: Number(seed.port || 6379) })),
     {
-      enableAutoPipelining: enableAutoPipelining ?? false,
+      enableAutoPipelining: false,
       // TLS clusters announce node names their certificates are issued for: connect to those names as given.
       dnsLookup: (address, callback) => callback(null, address),
       redisOptions: {
