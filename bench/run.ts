@@ -71,16 +71,22 @@ const scenarios: Record<Scenario, () => Promise<Table[]>> = {
 
   async sustained() {
     const rows: (string | number)[][] = [];
-    for (const workers of [1, 2]) {
-      log(`sustained 5000/s with ${workers} worker(s)`);
-      const r = await sluiceBacklog(bench, sink, { n: 5000, seconds: sizes.sustainedS, workers, profileDir: workers === 1 ? profileDir : undefined });
-      rows.push([workers, `${r.calls}/${r.expected}`, (r.meanOverN * 5000).toFixed(0), fixed(r.maxWindowOverN), cpuCell(r), r.workerRss.map(mb).join(", ")]);
+    // The last run offers one worker more than it can send (two configs at 5000/s): its mean is the worker's capacity.
+    for (const [workers, configs] of [[1, 1], [2, 1], [1, 2]] as const) {
+      log(`sustained ${configs} × 5000/s with ${workers} worker(s)`);
+      const profiled = workers === 1 && configs === 1 ? profileDir : undefined;
+      const r = await sluiceBacklog(bench, sink, { n: 5000, seconds: sizes.sustainedS, workers, configs, profileDir: profiled });
+      const rate = (r.meanOverN * 5000 * configs).toFixed(0);
+      rows.push([workers, `${configs} × 5000`, `${r.calls}/${r.expected}`, rate, fixed(r.maxWindowOverN), cpuCell(r), r.workerRss.map(mb).join(", ")]);
     }
     return [{
       title: `Sustained 5000/s: ${sizes.sustainedS} s backlog`,
-      columns: ["worker processes", "arrived", "mean calls/s", "max sliding 1 s / N", "CPU (100% = one core)", "worker RSS (peak)"],
+      columns: ["worker processes", "configs × N", "arrived", "mean calls/s", "max sliding 1 s / (configs × N)", "CPU (100% = one core)", "worker RSS (peak)"],
       rows,
-      method: "As above with N = 5000. CPU% from /proc/<pid>/stat over the drain; the API process is idle meanwhile.",
+      method:
+        "As above with N = 5000. CPU% from /proc/<pid>/stat over the drain; the API process is idle meanwhile. The pacing's " +
+        "1.5% spacing caps one config at 4926/s, so the last row gives one worker two configs (two orgs) at 5000/s each, more " +
+        "than it can send: its mean is what one worker process sends at full core.",
     }];
   },
 

@@ -20,20 +20,25 @@ export interface BacklogRun extends RateReading {
 const drainTimeoutMs = (seconds: number) => seconds * 2000 + 30_000;
 
 /**
- * Sluice: deploys N/s for a new org, queues `seconds` × N calls through the call API, then starts `workers` worker
- * processes and measures the arrivals at the sink while they drain the backlog.
+ * Sluice: deploys N/s for a new org (for each of `configs` new orgs, 1 unless said), queues `seconds` × N calls for
+ * each through the call API, then starts `workers` worker processes and measures the arrivals at the sink while
+ * they drain the backlog. With several configs the reading is of all their calls together, against configs × N.
  */
 export async function sluiceBacklog(
   bench: Bench,
   sink: Sink,
-  options: { n: number; seconds: number; workers: number; profileDir?: string },
+  options: { n: number; seconds: number; workers: number; configs?: number; profileDir?: string },
 ): Promise<BacklogRun> {
-  const { n, seconds, workers: count } = options;
-  const tenant = await bench.createTenant();
-  const prefix = `${sink.url}/sluice-${n}-${count}w/`;
-  await deployLimit(bench, tenant, prefix, n);
-  const calls = benchCalls(prefix, n * seconds, BODY_BYTES);
-  await submitCalls(bench, tenant, calls, 1000);
+  const { n, seconds, workers: count, configs = 1 } = options;
+  const calls: BenchCall[] = [];
+  for (let config = 0; config < configs; config += 1) {
+    const tenant = await bench.createTenant();
+    const prefix = `${sink.url}/sluice-${n}-${count}w-${config + 1}of${configs}/`;
+    await deployLimit(bench, tenant, prefix, n);
+    const own = benchCalls(prefix, n * seconds, BODY_BYTES);
+    await submitCalls(bench, tenant, own, 1000);
+    calls.push(...own);
+  }
 
   const workers = await bench.startWorkers(count, options.profileDir);
   const pids = Object.fromEntries(workers.map((w, i) => [`worker${count > 1 ? i + 1 : ""}`, w.process.pid]));
@@ -45,7 +50,7 @@ export async function sluiceBacklog(
   const cpu = stopCpu();
   clearInterval(rssTimer);
   await Promise.all(workers.map((w) => w.stop()));
-  return { ...rateReading(arrivals, n), expected: calls.length, cpu, workerRss: peaks };
+  return { ...rateReading(arrivals, n * configs), expected: calls.length, cpu, workerRss: peaks };
 }
 
 /** Plain BullMQ: the same calls added with addBulk, drained by a Worker with `limiter { max: N, duration: 1000 }`. */
