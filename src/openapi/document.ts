@@ -1,7 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { ERRORS } from "../shared/errors/catalogue.js";
 import { RUNTIME_BASE_PATH } from "../runtime/accept/call.routes.js";
-import { AUTHORING_BASE_PATHS } from "../throttling/throttling-config.routes.js";
+import { AUTHORING_BASE_PATHS } from "../throttling/base-paths.js";
 import { CREDENTIAL_SECURITY, RESPONSE_HEADERS, registerComponents } from "./components.js";
 import { errorDetail } from "./error-envelope.schema.js";
 import { examplesOf } from "./error-examples.js";

@@ -1,5 +1,5 @@
 import { resolveVersion } from "../config/version.js";
-import { AUTHORING_BASE_PATHS } from "../throttling/throttling-config.routes.js";
+import { AUTHORING_BASE_PATHS } from "../throttling/base-paths.js";
 import type { ThrottlingConfigResource } from "../throttling/throttling-config.schema.js";
 
 // Example values mirroring the seed's "Responses examples", as Sluice answers them.

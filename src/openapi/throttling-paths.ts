@@ -5,14 +5,15 @@ import { errorEnvelope, validationErrorEnvelope } from "./error-envelope.schema.
 import { validationErrorCases, type ExampleRequest } from "./error-examples.js";
 import { EXAMPLE_BASE_PATH, EXAMPLE_DEV_SANDBOX, EXAMPLE_SANDBOX, EXAMPLE_UID, EXAMPLE_UNKNOWN_SANDBOX } from "./examples.js";
 import { errorResponse, knownError, type ErrorStatus } from "./responses.js";
-import { AUTHORING_OPERATIONS, type AuthoringOperation } from "./throttling-operations.js";
+import type { OperationDoc } from "../http/operation.js";
+import { THROTTLING_OPERATIONS } from "../throttling/throttling-config.operations.js";
 
 export const AUTHORING_TAG = "Throttling configs";
 
-const byUid = (operation: AuthoringOperation) => operation.path.includes("{uid}");
+const byUid = (operation: OperationDoc) => operation.path.includes("{uid}");
 
 /** Every error CONTRACT §2 and §5 give for `operation`, with examples for the seed's base path. */
-function errorResponses(operation: AuthoringOperation): Partial<Record<ErrorStatus, ResponseConfig>> {
+function errorResponses(operation: OperationDoc): Partial<Record<ErrorStatus, ResponseConfig>> {
   const path = EXAMPLE_BASE_PATH + operation.path.replace("{uid}", EXAMPLE_UID);
   const request = (sandbox?: string): ExampleRequest => ({ method: operation.method.toUpperCase(), path, sandbox });
   const prod = request(EXAMPLE_SANDBOX.name);
@@ -53,7 +54,7 @@ function errorResponses(operation: AuthoringOperation): Partial<Record<ErrorStat
 
 /** The authoring operations, served under each base path of `servers`. */
 export function registerAuthoringPaths(registry: OpenAPIRegistry): void {
-  for (const operation of AUTHORING_OPERATIONS) {
+  for (const operation of THROTTLING_OPERATIONS) {
     registry.registerPath({
       method: operation.method,
       path: operation.path,

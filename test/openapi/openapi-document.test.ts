@@ -15,7 +15,8 @@ import { renderOpenApiYaml } from "../../src/openapi/write.js";
 import { callRouter, RUNTIME_BASE_PATH } from "../../src/runtime/accept/call.routes.js";
 import { ERRORS, type ErrorName } from "../../src/shared/errors/catalogue.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { AUTHORING_BASE_PATHS, throttlingConfigRouter } from "../../src/throttling/throttling-config.routes.js";
+import { AUTHORING_BASE_PATHS } from "../../src/throttling/base-paths.js";
+import { throttlingConfigRouter } from "../../src/throttling/throttling-config.routes.js";
 import { expectMatchesSpec, schemaErrors, spec, type MediaTypeSpec } from "../support/openapi.js";
 import { useTestApp } from "../support/test-app.js";
 

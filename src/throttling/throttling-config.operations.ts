@@ -1,16 +1,7 @@
-import type { ResponseConfig, ZodRequestBody } from "@asteasolutions/zod-to-openapi";
-import type { ErrorName } from "../shared/errors/catalogue.js";
-import {
-  canDeployResponse,
-  createResponse,
-  deleteResponse,
-  getResponse,
-  listResponse,
-  throttlingConfigInput,
-  updateResponse,
-} from "../throttling/throttling-config.schema.js";
-import { errorReport, validatePayload } from "../throttling/validate-payload.js";
-import { parameterRef } from "./components.js";
+import type { ZodRequestBody } from "@asteasolutions/zod-to-openapi";
+import type { Request, Response } from "express";
+import type { Operation } from "../http/operation.js";
+import { parameterRef } from "../openapi/components.js";
 import {
   EXAMPLE_UID,
   createRequest,
@@ -20,26 +11,42 @@ import {
   undeployedConfig,
   updateRequest,
   updatedConfig,
-} from "./examples.js";
-import { example, jsonResponse, noContentResponse, type Examples } from "./responses.js";
+} from "../openapi/examples.js";
+import { example, jsonResponse, noContentResponse, type Examples } from "../openapi/responses.js";
+import type { RuntimeStatusReader } from "../runtime/runtime-status.js";
+import type { Principal, SandboxRef } from "../tenancy/principal.js";
+import {
+  canDeployResponse,
+  createResponse,
+  deleteResponse,
+  getResponse,
+  listResponse,
+  throttlingConfigInput,
+  updateResponse,
+} from "./throttling-config.schema.js";
+import type { ThrottlingConfigService } from "./throttling-config.service.js";
+import { toResource } from "./throttling-config.view.js";
+import { errorReport, validatePayload } from "./validate-payload.js";
 
-export interface AuthoringOperation {
-  readonly operationId: string;
-  readonly method: "get" | "post" | "put" | "delete";
-  /** Relative to the base path (see `servers`). */
-  readonly path: string;
-  readonly summary: string;
-  readonly description: string;
-  readonly body?: ZodRequestBody;
-  readonly success: { readonly status: 200 | 204; readonly response: ResponseConfig };
-  /** Operation-specific 400 codes (CONTRACT §5). */
-  readonly rejects?: readonly ErrorName[];
-  /** Create and update validate the payload (CONTRACT §4). */
-  readonly validatesPayload?: boolean;
-  /** The code an unexpected failure answers with (1457–1464); 4000 when absent. */
-  readonly failsWith?: ErrorName;
-  readonly extraParameters?: readonly ReturnType<typeof parameterRef>[];
+/** What the throttling operations' handlers use. */
+export interface ThrottlingDeps {
+  service: ThrottlingConfigService;
+  runtime: RuntimeStatusReader;
 }
+
+const caller = (res: Response): { principal: Principal; sandbox: SandboxRef } => ({
+  principal: res.locals.principal!,
+  sandbox: res.locals.sandbox!,
+});
+
+function validBody(req: Request) {
+  const validated = validatePayload(req.body);
+  if (!validated.ok) throw validated.error;
+  return validated.value;
+}
+
+const uidOf = (req: Request): string => String(req.params["uid"]);
+const uriOf = (req: Request, uid: string) => `${req.baseUrl}/throttlingConfigs/${uid}`;
 
 const payload = (examples: Examples): ZodRequestBody => ({
   required: true,
@@ -54,8 +61,8 @@ function blockedReport() {
   return errorReport(validated.violations);
 }
 
-/** The Throttling API operations (CONTRACT §1, §5), in the seed's order of use. */
-export const AUTHORING_OPERATIONS: readonly AuthoringOperation[] = [
+/** The Throttling API operations (CONTRACT §1, §5), in the seed's order of use: what each is, and its handler. */
+export const THROTTLING_OPERATIONS: readonly Operation<ThrottlingDeps>[] = [
   {
     operationId: "listThrottlingConfigs",
     method: "post",
@@ -68,6 +75,11 @@ export const AUTHORING_OPERATIONS: readonly AuthoringOperation[] = [
         deployed: example("A deployed config", { results: [deployedConfig] }),
         none: example("No config yet", { results: [] }),
       }),
+    },
+    async handle({ service, runtime }, _req, res) {
+      const configs = await service.list(caller(res).principal.orgId);
+      const blocks = await runtime.forConfigs(configs.map((config) => config.uid));
+      res.json({ results: configs.map((config) => toResource(config, blocks.get(config.uid))) });
     },
   },
   {
@@ -94,6 +106,17 @@ export const AUTHORING_OPERATIONS: readonly AuthoringOperation[] = [
     rejects: ["CREATE_LIMIT"],
     validatesPayload: true,
     failsWith: "CREATE_FAILED",
+    async handle({ service }, req, res) {
+      const { principal, sandbox } = caller(res);
+      const created = await service.create(principal, sandbox, validBody(req));
+      res.json({
+        canDeploy: await service.canDeployReport(created),
+        createdElement: toResource(created),
+        uid: created.uid,
+        uri: uriOf(req, created.uid),
+        resStatus: "created",
+      });
+    },
   },
   {
     operationId: "getThrottlingConfig",
@@ -112,6 +135,10 @@ export const AUTHORING_OPERATIONS: readonly AuthoringOperation[] = [
       }),
     },
     failsWith: "GET_FAILED",
+    async handle({ service, runtime }, req, res) {
+      const config = await service.get(caller(res).principal.orgId, uidOf(req));
+      res.json({ result: toResource(config, await runtime.forConfig(config.uid)) });
+    },
   },
   {
     operationId: "updateThrottlingConfig",
@@ -138,9 +165,19 @@ export const AUTHORING_OPERATIONS: readonly AuthoringOperation[] = [
     rejects: ["UPDATE_NOT_ACTIVE"],
     validatesPayload: true,
     failsWith: "UPDATE_FAILED",
+    async handle({ service }, req, res) {
+      const updated = await service.update(caller(res).principal, uidOf(req), validBody(req));
+      res.json({
+        updatedElement: toResource(updated),
+        uid: updated.uid,
+        uri: uriOf(req, updated.uid),
+        resStatus: "updated",
+        canDeploy: await service.canDeployReport(updated),
+      });
+    },
   },
   ...(["get", "post"] as const).map(
-    (method): AuthoringOperation => ({
+    (method): Operation<ThrottlingDeps> => ({
       operationId: method === "get" ? "canDeployThrottlingConfig" : "canDeployThrottlingConfigPost",
       method,
       path: "/throttlingConfigs/{uid}/canDeploy",
@@ -155,6 +192,9 @@ export const AUTHORING_OPERATIONS: readonly AuthoringOperation[] = [
           blocked: example("The stored config breaks a rule", { canDeploy: blockedReport() }),
         }),
       },
+      async handle({ service }, req, res) {
+        res.json({ canDeploy: await service.canDeploy(caller(res).principal.orgId, uidOf(req)) });
+      },
     }),
   ),
   {
@@ -166,6 +206,10 @@ export const AUTHORING_OPERATIONS: readonly AuthoringOperation[] = [
     success: { status: 204, response: noContentResponse("Deployed.") },
     rejects: ["ALREADY_DEPLOYED"],
     failsWith: "DEPLOY_FAILED",
+    async handle({ service }, req, res) {
+      await service.deploy(caller(res).principal, uidOf(req));
+      res.end();
+    },
   },
   {
     operationId: "undeployThrottlingConfig",
@@ -177,6 +221,10 @@ export const AUTHORING_OPERATIONS: readonly AuthoringOperation[] = [
     success: { status: 204, response: noContentResponse("Undeployed.") },
     rejects: ["NOT_DEPLOYED"],
     failsWith: "UNDEPLOY_FAILED",
+    async handle({ service }, req, res) {
+      await service.undeploy(caller(res).principal, uidOf(req));
+      res.end();
+    },
   },
   {
     operationId: "deleteThrottlingConfig",
@@ -188,5 +236,10 @@ export const AUTHORING_OPERATIONS: readonly AuthoringOperation[] = [
     success: { status: 200, response: jsonResponse("Deleted.", deleteResponse, { deleted: example("Deleted", {}) }) },
     rejects: ["DELETE_FORBIDDEN"],
     failsWith: "DELETE_FAILED",
+    async handle({ service }, req, res) {
+      const force = String(req.query["forceDelete"] ?? "").toLowerCase() === "true";
+      await service.remove(caller(res).principal, uidOf(req), force);
+      res.json({});
+    },
   },
 ];
