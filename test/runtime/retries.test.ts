@@ -70,6 +70,13 @@ describe("timeoutMs", () => {
     expect(rt.sink.arrivalsFor("/retry/hang")).toHaveLength(1);
   });
 
+  it("no retry when its backoff would use up the rest of the budget: it would go out with no time to answer", async () => {
+    rt.sink.respondSequence("/retry/late", [{ status: 500, delayMs: 850 }]);
+    const record = await finalRecord(await submit("/retry/late", { timeoutMs: 1000 }));
+    expect(record).toMatchObject({ state: "failed", attempts: 1, error: "HTTP 500" });
+    expect(rt.sink.arrivalsFor("/retry/late")).toHaveLength(1);
+  });
+
   it("retries stop when the budget is spent even if attempts remain", async () => {
     rt.sink.respondSequence("/retry/slow", [
       { status: 500, delayMs: 700 },

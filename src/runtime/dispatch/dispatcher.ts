@@ -112,10 +112,11 @@ export class CallDispatcher {
       } else {
         last = { state: "failed", error: `${outcome.error}: ${outcome.message}` };
       }
+      // No retry whose backoff would use up the rest of the budget: it would go out with (next to) no time to answer.
       const budgetLeft = job.timeoutMs - spentMs;
-      if (attempts >= MAX_ATTEMPTS || budgetLeft <= 0) return this.finish(job, last, sent);
+      const backoff = RETRY_BACKOFF_MS * 2 ** (attempts - 1);
+      if (attempts >= MAX_ATTEMPTS || budgetLeft <= backoff) return this.finish(job, last, sent);
       await stats.latency(job.lane, outcome.durationMs);
-      const backoff = Math.min(RETRY_BACKOFF_MS * 2 ** (attempts - 1), budgetLeft);
       await sleep(backoff);
       spentMs += backoff;
     }
