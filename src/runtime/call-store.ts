@@ -29,8 +29,6 @@ export class CallStore {
     private readonly keys: RuntimeKeys,
     private readonly budget: OrgBudget,
   ) {
-    // Every script declares a fixed number of keys: auto-pipelining on a cluster groups a command by its first
-    // argument, which must therefore be a key, not a key count.
     redis.defineCommand("sluiceFinishCall", { numberOfKeys: 4, lua: FINISH });
     redis.defineCommand("sluiceRequeueCall", { numberOfKeys: 1, lua: REQUEUE });
     redis.defineCommand("sluiceSaveSpent", { numberOfKeys: 1, lua: SAVE_SPENT });

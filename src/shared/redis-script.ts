@@ -3,8 +3,8 @@ import type { RedisClient } from "./redis.js";
 
 /**
  * A Lua script called with as many keys as each call needs (ioredis' defineCommand fixes the count per command).
- * It goes out as EVALSHA, whose first key routes it (and groups it for auto-pipelining) on a cluster; a Redis that
- * does not know the script yet gets it once through EVAL.
+ * It goes out as EVALSHA, whose keys route it to their slot on a cluster; a Redis that does not know the script yet
+ * gets it once through EVAL.
  */
 export class RedisScript {
   private readonly sha: string;

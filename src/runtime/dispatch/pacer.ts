@@ -83,39 +83,33 @@ if paced then
   rate = tonumber(redis.call('GET', KEYS[5]) or '0')
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
 end
+local function begin(job, member)
+  local state = redis.call('HGET', job, '${JOB_FIELDS.state}')
+  if redis.call('EXISTS', job) == 0 or (state and state ~= 'sending') then return 2, '0', '0' end
+  if pausedFor > 0 then return 3, tostring(pausedFor), '0' end
+  if paced then
+    local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+    if redis.call('ZCARD', KEYS[4]) >= rate then
+      return 1, oldest[2] and tostring(math.max(1, tonumber(oldest[2]) + window - now)) or '100', '0'
+    end
+    local stamp = now
+    if not oldest[2] or now - tonumber(oldest[2]) < window / 2 then stamp = now + tonumber(ARGV[2]) end
+    redis.call('ZADD', KEYS[4], stamp, member)
+  end
+  redis.call('HSET', job, '${JOB_FIELDS.state}', 'sending')
+  redis.call('HSETNX', job, '${JOB_FIELDS.sentAt}', math.floor(now))
+  local attempts = redis.call('HINCRBY', job, '${JOB_FIELDS.attempts}', 1)
+  redis.call('HINCRBY', KEYS[1], 'sent', 1)
+  if attempts > 1 then redis.call('HINCRBY', KEYS[1], 'retried', 1) end
+  redis.call('INCR', KEYS[2])
+  return 0, attempts, redis.call('HGET', job, '${JOB_FIELDS.spentMs}') or '0'
+end
 local out = {}
 for i = 6, #KEYS do
-  local job = KEYS[i]
-  local state = redis.call('HGET', job, '${JOB_FIELDS.state}')
-  if redis.call('EXISTS', job) == 0 or (state and state ~= 'sending') then
-    table.insert(out, 2); table.insert(out, '0'); table.insert(out, '0')
-  elseif pausedFor > 0 then
-    table.insert(out, 3); table.insert(out, tostring(pausedFor)); table.insert(out, '0')
-  else
-    local full = false
-    if paced then
-      local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-      if redis.call('ZCARD', KEYS[4]) >= rate then
-        full = true
-        table.insert(out, 1)
-        table.insert(out, oldest[2] and tostring(math.max(1, tonumber(oldest[2]) + window - now)) or '100')
-        table.insert(out, '0')
-      else
-        local stamp = now
-        if not oldest[2] or now - tonumber(oldest[2]) < window / 2 then stamp = now + tonumber(ARGV[2]) end
-        redis.call('ZADD', KEYS[4], stamp, ARGV[i - 1])
-      end
-    end
-    if not full then
-      redis.call('HSET', job, '${JOB_FIELDS.state}', 'sending')
-      redis.call('HSETNX', job, '${JOB_FIELDS.sentAt}', math.floor(now))
-      local attempts = redis.call('HINCRBY', job, '${JOB_FIELDS.attempts}', 1)
-      redis.call('HINCRBY', KEYS[1], 'sent', 1)
-      if attempts > 1 then redis.call('HINCRBY', KEYS[1], 'retried', 1) end
-      redis.call('INCR', KEYS[2])
-      table.insert(out, 0); table.insert(out, attempts); table.insert(out, redis.call('HGET', job, '${JOB_FIELDS.spentMs}') or '0')
-    end
-  end
+  local code, value, spentMs = begin(KEYS[i], ARGV[i - 1])
+  out[#out + 1] = code
+  out[#out + 1] = value
+  out[#out + 1] = spentMs
 end
 if paced then redis.call('PEXPIRE', KEYS[4], math.ceil(window * 2)) end
 redis.call('EXPIRE', KEYS[2], ARGV[3])
@@ -174,9 +168,11 @@ export class Pacer {
   });
 
   /** Sends of one lane (and, unthrottled, one origin: one pause key) starting in the same turn share one BEGIN. */
-  private readonly begins = new TickBatcher<BeginRequest, BeginResult>(0, async (_pauseKey, requests) => {
+  private readonly begins = new TickBatcher<BeginRequest, BeginResult>(0, async (pauseKey, requests) => {
     const batches = [];
-    for (let i = 0; i < requests.length; i += MAX_BEGINS_PER_SCRIPT) batches.push(this.beginMany(requests.slice(i, i + MAX_BEGINS_PER_SCRIPT)));
+    for (let i = 0; i < requests.length; i += MAX_BEGINS_PER_SCRIPT) {
+      batches.push(this.beginMany(pauseKey, requests.slice(i, i + MAX_BEGINS_PER_SCRIPT)));
+    }
     return (await Promise.all(batches)).flat();
   });
 
@@ -232,17 +228,18 @@ export class Pacer {
    * - `gone`: the call was rolled back or has ended, and must not be sent.
    */
   begin(lane: Lane, origin: string, callId: string, sendId: string): Promise<BeginResult> {
-    return this.begins.add(this.keys.pause(lane, origin), { lane, origin, callId, sendId });
+    return this.begins.add(this.keys.pause(lane, origin), { lane, callId, sendId });
   }
 
-  private async beginMany(requests: BeginRequest[]): Promise<BeginResult[]> {
-    const { lane, origin } = requests[0]!;
+  /** Starts `requests`, all of one lane and pause key (`pauseKey`, the batch's key). */
+  private async beginMany(pauseKey: string, requests: BeginRequest[]): Promise<BeginResult[]> {
+    const { lane } = requests[0]!;
     const paced = lane.kind === "throttled";
     const stats = this.keys.stats(lane);
     const laneKeys = [
       stats,
       this.keys.sentInSecond(lane, Math.floor(Date.now() / 1000)),
-      this.keys.pause(lane, origin),
+      pauseKey,
       paced ? this.keys.sendLog(lane.runtimeVersionId) : stats,
       paced ? this.keys.rate(lane.runtimeVersionId) : stats,
     ];
@@ -290,7 +287,7 @@ export class Pacer {
   }
 }
 
-type BeginRequest = { lane: Lane; origin: string; callId: string; sendId: string };
+type BeginRequest = { lane: Lane; callId: string; sendId: string };
 
 /** A booked slot (send in `inMs`), or none within the horizon (ask again in `inMs`). */
 type Slot = { booked: boolean; inMs: number };
