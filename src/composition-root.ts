@@ -5,6 +5,9 @@ import { resolveVersion } from "./config/version.js";
 import { createPrisma } from "./db/prisma.js";
 import { createHttpApp } from "./http/app.js";
 import { CallStore } from "./runtime/call-store.js";
+import { CallbackDeliverer } from "./runtime/callbacks/callback-deliverer.js";
+import { CallbackOutbox } from "./runtime/callbacks/callback-outbox.js";
+import { CallbackSecrets } from "./runtime/callbacks/callback-secrets.js";
 import { CallService } from "./runtime/accept/call.service.js";
 import { EgressPolicy } from "./egress/policy.js";
 import { CallDispatcher } from "./runtime/dispatch/dispatcher.js";
@@ -16,9 +19,10 @@ import { Pacer } from "./runtime/dispatch/pacer.js";
 import { RuntimeQueues } from "./runtime/queues.js";
 import { RuntimeStatusReader } from "./runtime/runtime-status.js";
 import { RuntimeWorker } from "./runtime/dispatch/runtime-worker.js";
-import { runtimeSettings } from "./runtime/settings.js";
+import { RECORD_TTL_MS, runtimeSettings } from "./runtime/settings.js";
 import { RuntimeStats } from "./runtime/stats.js";
 import { UnthrottledLanes } from "./runtime/unthrottled-lanes.js";
+import { Reconciler } from "./runtime/dispatch/reconciler.js";
 import { Sweeper } from "./runtime/dispatch/sweeper.js";
 import type { Logger } from "./shared/logger.js";
 import { createRedis, redisTarget } from "./shared/redis.js";
@@ -50,7 +54,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
   const keys = runtimeKeys(env.REDIS_PREFIX);
   const queues = new RuntimeQueues(redis, keys);
   const pacer = new Pacer(redis, keys);
-  const budget = new OrgBudget(redis, keys);
+  const budget = new OrgBudget(redis, keys, settings.retentionMs + RECORD_TTL_MS);
   const records = new CallStore(redis, keys, budget);
   const stats = new RuntimeStats(redis, keys);
   const unthrottled = new UnthrottledLanes(redis, keys, settings.retentionMs + LANE_LIVE_MARGIN_MS);
@@ -61,8 +65,9 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     drainMs: settings.drainMs,
     publishRate: (id, rate) => pacer.setRate(id, rate),
   });
+  const callbacks = new CallbackOutbox(redis, keys, settings.retentionMs + RECORD_TTL_MS + LANE_LIVE_MARGIN_MS);
   const stores = { db, redis, keys, queues, records, budget, unthrottled };
-  const calls = new CallService({ ...stores, egress, settings });
+  const calls = new CallService({ ...stores, callbacks, egress, settings });
   const runtimeStatus = new RuntimeStatusReader({ db, redis, queues, stats, unthrottled, logger });
   const app = createHttpApp({
     db,
@@ -89,15 +94,23 @@ export function createSluice(env: Env, logger: Logger): Sluice {
       ...(env.OUTBOUND_PROXY_URL ? { proxyUrl: env.OUTBOUND_PROXY_URL } : {}),
     });
     const sweeper = new Sweeper({ ...stores, logger, retentionMs: settings.retentionMs, lockMs: settings.lockMs });
+    const deliverer = new CallbackDeliverer({
+      outbox: callbacks,
+      records,
+      sender,
+      secrets: new CallbackSecrets(db),
+      logger,
+      retryBaseMs: settings.callbackRetryBaseMs,
+    });
     const dispatcher: CallDispatcher = new CallDispatcher({
       records,
       pacer,
       sender,
       stats,
       keys,
-      logger,
       retentionMs: settings.retentionMs,
       drained: (lane): boolean => worker.drained(lane),
+      onCallback: (callId) => deliverer.kick(callId),
     });
     // BullMQ workers need a connection with no per-command retry limit.
     const workerConnection = createRedis(target, { maxRetriesPerRequest: null });
@@ -107,6 +120,8 @@ export function createSluice(env: Env, logger: Logger): Sluice {
       redisPrefix: env.REDIS_PREFIX,
       workers,
       sweeper,
+      reconciler: new Reconciler({ ...stores, logger, retentionMs: settings.retentionMs }),
+      deliverer,
       settings,
       logger,
     });

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { loadEnv, type Env } from "../config/env.js";
 import { createPrisma, type PrismaClient } from "../db/prisma.js";
+import { CallbackSecrets } from "../runtime/callbacks/callback-secrets.js";
 import { TenancyService } from "../tenancy/tenancy.service.js";
 import { Output } from "./output.js";
 
@@ -9,6 +10,7 @@ export class CliContext {
   private loadedEnv?: Env;
   private prisma?: PrismaClient;
   private service?: TenancyService;
+  private secrets?: CallbackSecrets;
 
   constructor(readonly output: Output) {}
 
@@ -17,8 +19,15 @@ export class CliContext {
   }
 
   get tenancy(): TenancyService {
-    this.prisma ??= createPrisma(this.env.DATABASE_URL, 2);
-    return (this.service ??= new TenancyService(this.prisma));
+    return (this.service ??= new TenancyService(this.db));
+  }
+
+  get callbackSecrets(): CallbackSecrets {
+    return (this.secrets ??= new CallbackSecrets(this.db));
+  }
+
+  private get db(): PrismaClient {
+    return (this.prisma ??= createPrisma(this.env.DATABASE_URL, 2));
   }
 
   async close(): Promise<void> {

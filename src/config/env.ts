@@ -82,6 +82,8 @@ export const envSchema = z.object({
   /** Test-only (NODE_ENV=test): shorten the fixed 6 h queue retention and 24 h drain. Ignored otherwise. */
   SLUICE_TEST_RETENTION_MS: z.coerce.number().int().min(100).optional(),
   SLUICE_TEST_DRAIN_MS: z.coerce.number().int().min(100).optional(),
+  /** Test-only: shorten the first callback retry's 5 s delay. */
+  SLUICE_TEST_CALLBACK_RETRY_MS: z.coerce.number().int().min(10).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

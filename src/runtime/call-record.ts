@@ -39,18 +39,43 @@ export function finishedTail(response: RecordedResponse | undefined, error: stri
   return `,${JSON.stringify(encoded)},${JSON.stringify(error ?? null)}`;
 }
 
-/** `[state, attempts, acceptedAt, sentAt|null, completedAt, method, url, [status, headers, preview]|null, error|null]` */
-type FinishedRecord = [CallState, number, number, number | null, number, string, string, [number, Record<string, string>, string] | null, string | null];
+/**
+ * `[state, attempts, acceptedAt, sentAt|null, completedAt, method, url, [status, headers, preview]|null, error|null,
+ * replayOf|null]` (records written before replays existed end at `error`).
+ */
+type FinishedRecord = [
+  CallState,
+  number,
+  number,
+  number | null,
+  number,
+  string,
+  string,
+  [number, Record<string, string>, string] | null,
+  string | null,
+  (string | null)?,
+];
+
+export type CallbackView = NonNullable<CallRecord["callback"]>;
+
+/** The callback block of a record, from the callback's stored fields (state, attempts, last status). */
+export function callbackView(fields: (string | null)[]): CallbackView | undefined {
+  const [state, attempts, lastStatus] = fields;
+  if (!state) return undefined;
+  return { state: state as CallbackView["state"], attempts: Number(attempts ?? 0), ...(lastStatus ? { lastStatus: Number(lastStatus) } : {}) };
+}
 
 export interface LaneInfo {
   throttlingConfigUid?: string;
   runtimeVersion?: number;
 }
 
-/** The record of a call that ended, from its stored array. */
-export function finishedRecord(callId: string, stored: string, lane: { throttled: boolean } & LaneInfo): CallRecord {
-  const [state, attempts, acceptedAt, sentAt, completedAt, method, url, response, error] = JSON.parse(stored) as FinishedRecord;
+/** The record of a call that ended, from its stored array and its callback's state, if it has one. */
+export function finishedRecord(callId: string, stored: string, lane: { throttled: boolean } & LaneInfo, callback?: CallbackView): CallRecord {
+  const [state, attempts, acceptedAt, sentAt, completedAt, method, url, response, error, replayOf] = JSON.parse(stored) as FinishedRecord;
   return view(callId, lane, {
+    ...(replayOf ? { replayOf } : {}),
+    ...(callback ? { callback } : {}),
     state,
     method,
     url,
@@ -69,8 +94,10 @@ export function pendingRecord(
   job: { name: string; timestamp: string; state: string | null; attempts: string | null; sentAt: string | null },
   lane: { throttled: boolean } & LaneInfo,
 ): CallRecord {
-  const { method, url } = parseJobName(job.name);
+  const { method, url, callbackUrl, replayOf } = parseJobName(job.name);
   return view(callId, lane, {
+    ...(replayOf ? { replayOf } : {}),
+    ...(callbackUrl ? { callback: { state: "pending", attempts: 0 } } : {}),
     state: (job.state ?? "queued") as CallState,
     method,
     url,
@@ -90,6 +117,8 @@ interface Stored {
   completedAt?: number;
   response?: RecordedResponse;
   error?: string;
+  replayOf?: string;
+  callback?: CallbackView;
 }
 
 function view(callId: string, lane: { throttled: boolean } & LaneInfo, stored: Stored): CallRecord {
@@ -109,5 +138,7 @@ function view(callId: string, lane: { throttled: boolean } & LaneInfo, stored: S
     waitMs: Math.max(0, end - stored.acceptedAt),
     ...(stored.response ? { response: stored.response } : {}),
     ...(stored.error !== undefined ? { error: stored.error } : {}),
+    ...(stored.callback ? { callback: stored.callback } : {}),
+    ...(stored.replayOf ? { replayOf: stored.replayOf } : {}),
   };
 }

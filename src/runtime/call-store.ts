@@ -1,7 +1,8 @@
 import type { RedisClient } from "../shared/redis.js";
 import { TickBatcher } from "../shared/tick-batcher.js";
 import type { CallRecord, CallState } from "./accept/call.schema.js";
-import { finishedRecord, finishedTail, JOB_FIELDS, pendingRecord, recordedResponse, ROLLED_BACK } from "./call-record.js";
+import { callbackView, finishedRecord, finishedTail, JOB_FIELDS, pendingRecord, recordedResponse, ROLLED_BACK } from "./call-record.js";
+import type { CallJob } from "./queues.js";
 import { laneId, splitCallId, unthrottledLane, versionOfCall, type Lane, type RuntimeKeys } from "./keys.js";
 import type { OrgBudget } from "./org-budget.js";
 import { RECORD_TTL_MS } from "./settings.js";
@@ -18,10 +19,10 @@ export interface FinalOutcome {
  * and finished, each step in one script.
  */
 export class CallStore {
-  /** What the calls of one org ending within 5 ms free is given back in one step (the org's capacity, CONTRACT §11). */
-  private readonly releases = new TickBatcher<number, void>(5, async (orgId, freed) => {
-    await this.budget.release(orgId, freed.length, freed.reduce((sum, bytes) => sum + bytes, 0));
-    return freed.map(() => undefined);
+  /** The calls of one org ending within 5 ms are freed in one step (the org's capacity, CONTRACT §11). */
+  private readonly releases = new TickBatcher<string, void>(5, async (orgId, callIds) => {
+    await this.budget.release(orgId, callIds);
+    return callIds.map(() => undefined);
   });
 
   constructor(
@@ -29,7 +30,7 @@ export class CallStore {
     private readonly keys: RuntimeKeys,
     private readonly budget: OrgBudget,
   ) {
-    redis.defineCommand("sluiceFinishCall", { numberOfKeys: 4, lua: FINISH });
+    redis.defineCommand("sluiceFinishCall", { numberOfKeys: 7, lua: FINISH });
     redis.defineCommand("sluiceRequeueCall", { numberOfKeys: 1, lua: REQUEUE });
     redis.defineCommand("sluiceSaveSpent", { numberOfKeys: 1, lua: SAVE_SPENT });
     redis.defineCommand("sluiceRollBackCall", { numberOfKeys: 1, lua: ROLL_BACK });
@@ -57,33 +58,59 @@ export class CallStore {
     return (await this.redis.hget(this.keys.laneInfo(lane.runtimeVersionId), "orgId")) ?? undefined;
   }
 
-  /**
-   * The call's record, if `orgId` owns it. An unthrottled lane's id is its org's digest; a throttled lane's owner is
-   * in its info. The reads share the call's slot and run in one round trip; the finished record wins, since the job
-   * may end between them.
-   */
+  /** The call's record, if `orgId` owns it. */
   async get(callId: string, orgId: string): Promise<CallRecord | undefined> {
-    const [lane] = splitCallId(callId);
-    const unthrottled = lane === laneId(unthrottledLane(orgId));
-    const versionId = versionOfCall(callId);
-    if (!unthrottled && !versionId) return undefined;
+    return (await this.getMany([callId], orgId))[0];
+  }
+
+  /**
+   * The records of these calls that `orgId` owns (undefined for the others), in one round trip per slot. An
+   * unthrottled lane's id is its org's digest; a throttled lane's owner is in its info. A call's reads share its
+   * slot; the finished record wins, since the job may end between them.
+   */
+  async getMany(callIds: readonly string[], orgId: string): Promise<(CallRecord | undefined)[]> {
+    const ownLane = laneId(unthrottledLane(orgId));
     const pipeline = this.redis.pipeline();
-    pipeline.hmget(this.keys.job(callId), "name", "timestamp", JOB_FIELDS.state, JOB_FIELDS.attempts, JOB_FIELDS.sentAt);
-    pipeline.get(this.keys.call(callId));
-    if (versionId) pipeline.hmget(this.keys.laneInfo(versionId), "orgId", "configUid", "version");
-    const [job, finished, info] = (await pipeline.exec())!.map(([error, reply]) => {
+    const versions = new Map<string, number>();
+    const readable = callIds.map((callId) => {
+      const versionId = versionOfCall(callId);
+      if (splitCallId(callId)[0] !== ownLane && !versionId) return false;
+      pipeline.hmget(this.keys.job(callId), "name", "timestamp", JOB_FIELDS.state, JOB_FIELDS.attempts, JOB_FIELDS.sentAt);
+      pipeline.get(this.keys.call(callId));
+      pipeline.hmget(this.keys.callback(callId), "state", "attempts", "lastStatus");
+      if (versionId && !versions.has(versionId)) versions.set(versionId, versions.size);
+      return true;
+    });
+    for (const versionId of versions.keys()) pipeline.hmget(this.keys.laneInfo(versionId), "orgId", "configUid", "version");
+    const replies = (await pipeline.exec())!.map(([error, reply]) => {
       if (error) throw error;
       return reply;
-    }) as [(string | null)[], string | null, (string | null)[] | undefined];
-    let laneView: Parameters<typeof finishedRecord>[2] = { throttled: false };
-    if (!unthrottled) {
-      if (info?.[0] !== orgId) return undefined;
-      laneView = { throttled: true, ...(info[1] ? { throttlingConfigUid: info[1] } : {}), runtimeVersion: Number(info[2]) };
-    }
-    if (finished !== null) return finishedRecord(callId, finished, laneView);
-    const [name, timestamp, state, attempts, sentAt] = job;
-    if (!name || !timestamp || state === ROLLED_BACK) return undefined;
-    return pendingRecord(callId, { name, timestamp, state: state ?? null, attempts: attempts ?? null, sentAt: sentAt ?? null }, laneView);
+    });
+    const readCount = readable.filter(Boolean).length * 3;
+    const laneViews = [...versions.keys()].map((_, i) => {
+      const info = replies[readCount + i] as (string | null)[];
+      if (info[0] !== orgId) return undefined;
+      return { throttled: true, ...(info[1] ? { throttlingConfigUid: info[1] } : {}), runtimeVersion: Number(info[2]) };
+    });
+    let at = 0;
+    return callIds.map((callId, i) => {
+      if (!readable[i]) return undefined;
+      const [job, finished, callback] = replies.slice(at, (at += 3)) as [(string | null)[], string | null, (string | null)[]];
+      const versionId = versionOfCall(callId);
+      const laneView = versionId ? laneViews[versions.get(versionId)!] : { throttled: false };
+      if (!laneView) return undefined;
+      if (finished !== null) return finishedRecord(callId, finished, laneView, callbackView(callback));
+      const [name, timestamp, state, attempts, sentAt] = job;
+      if (!name || !timestamp || state === ROLLED_BACK) return undefined;
+      return pendingRecord(callId, { name, timestamp, state: state ?? null, attempts: attempts ?? null, sentAt: sentAt ?? null }, laneView);
+    });
+  }
+
+  /** What a failed, expired or dropped call needs to be sent again, while its record lives. */
+  async replayable(callId: string): Promise<{ data: CallJob; callbackUrl?: string } | undefined> {
+    const [data, callbackUrl] = await Promise.all([this.redis.get(this.keys.replay(callId)), this.redis.hget(this.keys.callback(callId), "url")]);
+    if (data === null) return undefined;
+    return { data: JSON.parse(data) as CallJob, ...(callbackUrl ? { callbackUrl } : {}) };
   }
 
   /** A send answered by a pause signal: it does not count as an attempt after all, and the call waits again. */
@@ -104,10 +131,12 @@ export class CallStore {
   /**
    * Writes the finished record unless the call ended already (or was rolled back) and counts the outcome (and the
    * last send's latency, if there was one) in the lane's stats, atomically: a call finished by both a worker and the
-   * sweeper is counted once. A success also ends the backoff of its lane's header-less 429/503s (`backoffKey`,
-   * CONTRACT §6). Then, once, the org's queue slot and bytes are freed (a separate step: they live in the org's
-   * slot). The job itself is removed by whoever holds it (the worker completing it, the sweeper removing it).
-   * Returns false if it had ended already.
+   * sweeper is counted once. In the same step, a call with a callbackUrl joins its lane's callback outbox (CONTRACT
+   * §10: every terminal state is called back), and a call that did not succeed keeps its request for a replay. A
+   * success also ends the backoff of its lane's header-less 429/503s (`backoffKey`, CONTRACT §6). Then the org's
+   * queue slot and bytes are freed (a separate step: they live in the org's slot; the reconciler frees them if this
+   * process dies in between). The job itself is removed by whoever holds it (the worker completing it, the sweeper
+   * removing it). Returns what happened: `callback` when the call ended with a callback to deliver.
    */
   async finish(
     callId: string,
@@ -115,13 +144,17 @@ export class CallStore {
     lane: Lane,
     outcome: FinalOutcome,
     sent?: { lastSendMs: number; backoffKey: string },
-  ): Promise<boolean> {
+  ): Promise<"ended-before" | "finished" | "callback"> {
     const response = outcome.response ? recordedResponse(outcome.response) : undefined;
-    const freedBytes = await (this.redis as RedisWithScripts).sluiceFinishCall(
+    const [laneOfCall, own] = splitCallId(callId);
+    const reply = await (this.redis as RedisWithScripts).sluiceFinishCall(
       this.keys.job(callId),
       this.keys.call(callId),
       this.keys.stats(lane),
       sent?.backoffKey ?? this.keys.backoff(lane, ""),
+      this.keys.callback(callId),
+      this.keys.callbackOutbox(laneOfCall),
+      this.keys.replay(callId),
       sent ? 1 : 0,
       RECORD_TTL_MS,
       outcome.state,
@@ -129,10 +162,12 @@ export class CallStore {
       sent?.lastSendMs ?? 0,
       Date.now(),
       finishedTail(response, outcome.error),
+      orgId,
+      own,
     );
-    if (freedBytes < 0) return false;
-    await this.releases.add(orgId, freedBytes);
-    return true;
+    if (reply < 0) return "ended-before";
+    await this.releases.add(orgId, callId);
+    return reply === 2 ? "callback" : "finished";
   }
 }
 
@@ -160,19 +195,24 @@ redis.call('HSET', KEYS[1], '${JOB_FIELDS.state}', '${ROLLED_BACK}')
 return 1
 `;
 
-// KEYS: job, finished record, lane stats, backoff of the call's pause. ARGV: sent (1: the call was sent, its
-// success ends the backoff), ttlMs, final state, latency field or '', latency ms, completedAt, the record's tail
-// (finishedTail). Builds the finished record (see call-record.ts) from the job's name (jobName: method, URL and
-// bytes), timestamp and fields; cjson writes '/' as '\\/', which is undone in the URL. Returns the bytes the call
-// held, or -1 if it had ended already or is not a call.
+// KEYS: job, finished record, lane stats, backoff of the call's pause, callback, lane's callback outbox, replay.
+// ARGV: sent (1: the call was sent, its success ends the backoff), ttlMs, final state, latency field or '', latency
+// ms, completedAt, the record's tail (finishedTail), org, the call's own id. Builds the finished record (see
+// call-record.ts) from the job's name (jobName: method, URL, bytes, callbackUrl, replayOf), timestamp and fields;
+// cjson writes '/' as '\\/', which is undone in the URL. Returns -1 if the call had ended already or is not a call,
+// 2 if it has a callback to deliver, else 1.
 const FINISH = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local job = redis.call('HMGET', KEYS[1], '${JOB_FIELDS.state}', 'name', 'timestamp', '${JOB_FIELDS.attempts}', '${JOB_FIELDS.sentAt}')
 if job[1] and job[1] ~= 'sending' then return -1 end
-local method, url, bytes = string.match(job[2] or '', '^(%S+) (%S+) (%d+)$')
+local method, url, rest = string.match(job[2] or '', '^(%S+) (%S+) %d+(.*)$')
+local callbackUrl, replayOf = string.match(rest or '', '^ (%S+) (%S+)$')
 redis.call('HSET', KEYS[1], '${JOB_FIELDS.state}', ARGV[3])
+local replayed = 'null'
+if replayOf and replayOf ~= '-' then replayed = '"' .. replayOf .. '"' end
 local record = '["' .. ARGV[3] .. '",' .. (job[4] or '0') .. ',' .. (job[3] or '0') .. ',' .. (job[5] or 'null') .. ',' ..
-  ARGV[6] .. ',' .. cjson.encode(method or '') .. ',' .. string.gsub(cjson.encode(url or ''), '\\\\/', '/') .. ARGV[7] .. ']'
+  ARGV[6] .. ',' .. cjson.encode(method or '') .. ',' .. string.gsub(cjson.encode(url or ''), '\\\\/', '/') .. ARGV[7] ..
+  ',' .. replayed .. ']'
 redis.call('SET', KEYS[2], record, 'PX', ARGV[2])
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 if ARGV[4] ~= '' then
@@ -180,7 +220,17 @@ if ARGV[4] ~= '' then
   redis.call('HINCRBYFLOAT', KEYS[3], 'latency:sum', ARGV[5])
 end
 if ARGV[1] == '1' and ARGV[3] == 'succeeded' then redis.call('DEL', KEYS[4]) end
-return tonumber(bytes) or 0
+if ARGV[3] ~= 'succeeded' then
+  local data = redis.call('HGET', KEYS[1], 'data')
+  if data then redis.call('SET', KEYS[7], data, 'PX', ARGV[2]) end
+end
+if callbackUrl and callbackUrl ~= '-' then
+  redis.call('HSET', KEYS[5], 'url', callbackUrl, 'org', ARGV[8], 'state', 'pending', 'attempts', 0, 'since', ARGV[6])
+  redis.call('PEXPIRE', KEYS[5], ARGV[2])
+  redis.call('ZADD', KEYS[6], ARGV[6], ARGV[9])
+  return 2
+end
+return 1
 `;
 
 type RedisWithScripts = RedisClient & {

@@ -7,9 +7,11 @@ import { createHash, randomBytes } from "node:crypto";
  *   its record, its state `<prefix>:rt:{<lane>}:lane:*` (pacing, pauses, counters), what its calls' records name
  *   (`:info`, throttled lanes) and the records of its finished calls `<prefix>:rt:{<lane>}:call:<id>`; a call's id is
  *   `<lane id>.<id>`, so both are found from the call's id alone;
- * - an org's tag: its queued-call and byte counters and its idempotency keys, `<prefix>:rt:{o-<org>}:*`, updated
- *   apart from the lane scripts;
- * - the rest (the unthrottled lane registry, locks, heartbeats) are single keys.
+ *   and, for a call that ended, its callback (`:callback:<id>`, and the lane's outbox `:callbacks`) and, unless it
+ *   succeeded, its request for a replay (`:replay:<id>`);
+ * - an org's tag: its non-terminal calls and their bytes, the index of its calls and its idempotency keys,
+ *   `<prefix>:rt:{o-<org>}:*`, updated apart from the lane scripts;
+ * - the rest (the registries of lanes and orgs, locks, heartbeats) are single keys.
  * A drained runtime version's queue and lane state are deleted by pattern; its finished calls' records and its info
  * stay their 24 h.
  */
@@ -42,8 +44,21 @@ export interface RuntimeKeys {
   call(callId: string): string;
   /** What the records of a throttled lane's calls name: its org, config and version (see CallStore). */
   laneInfo(runtimeVersionId: string): string;
-  orgQueued(orgId: string): string;
+  /** The org's non-terminal calls (ZSET: call id → its bytes): its queued count is their number (CONTRACT §10). */
+  orgLive(orgId: string): string;
   orgQueuedBytes(orgId: string): string;
+  /** Every call of the org whose record may live (ZSET: call id → acceptance order), for listing. */
+  orgCalls(orgId: string): string;
+  /** Orgs that may have non-terminal calls (ZSET: org → last acceptance ms): the reconciler's scope. */
+  liveOrgs(): string;
+  /** A finished call's callback: its URL, org, state, attempts and last status (HASH). */
+  callback(callId: string): string;
+  /** A lane's callbacks to deliver (ZSET: the call's own id → when its next attempt is due, ms). */
+  callbackOutbox(laneId: string): string;
+  /** Lanes that may have callbacks to deliver (ZSET: lane id → when a call with a callback last joined it). */
+  callbackLanes(): string;
+  /** What is needed to send a failed, expired or dropped call again: its job's data, kept as long as its record. */
+  replay(callId: string): string;
   /** Orgs with an unthrottled lane, scored by when a call last joined it (ms): where the workers look for work. */
   unthrottledLanes(): string;
   idempotency(orgId: string, keyHash: string): string;
@@ -73,8 +88,11 @@ export const laneId = (lane: Lane): string =>
 
 const CALL_ID_SEPARATOR = ".";
 
+/** A call's id from its lane's id and its own (its BullMQ job's id). */
+export const joinCallId = (lane: string, own: string): string => `${lane}${CALL_ID_SEPARATOR}${own}`;
+
 /** A call's id from its lane and its BullMQ job's id. */
-export const callIdOf = (lane: Lane, jobId: string): string => `${laneId(lane)}${CALL_ID_SEPARATOR}${jobId}`;
+export const callIdOf = (lane: Lane, jobId: string): string => joinCallId(laneId(lane), jobId);
 
 /**
  * A new call's id: its lane's id, then 96 random bits (laneId and base64url never contain the separator). Its own
@@ -107,6 +125,11 @@ export function runtimeKeys(prefix: string): RuntimeKeys {
   const pause = (lane: Lane, origin: string) => (lane.kind === "throttled" ? `${laneState(lane)}:pause` : `${laneState(lane)}:pause:${origin}`);
   const org = (orgId: string) => `${rt}:{o-${orgDigest(orgId)}}`;
   const queueName = (lane: Lane) => `{${laneId(lane)}}`;
+  /** A key of one call, in its lane's slot. */
+  const inCallSlot = (kind: string) => (callId: string) => {
+    const [lane, own] = splitCallId(callId);
+    return `${rt}:{${lane}}:${kind}:${own}`;
+  };
   return {
     bullPrefix,
     queueName,
@@ -123,13 +146,16 @@ export function runtimeKeys(prefix: string): RuntimeKeys {
       const [lane, own] = splitCallId(callId);
       return `${bullPrefix}:{${lane}}:${own}`;
     },
-    call: (callId) => {
-      const [lane, own] = splitCallId(callId);
-      return `${rt}:{${lane}}:call:${own}`;
-    },
+    call: inCallSlot("call"),
     laneInfo: (id) => `${rt}:{${laneId(throttledLane(id))}}:info`,
-    orgQueued: (orgId) => `${org(orgId)}:queued`,
+    orgLive: (orgId) => `${org(orgId)}:live`,
     orgQueuedBytes: (orgId) => `${org(orgId)}:queued-bytes`,
+    orgCalls: (orgId) => `${org(orgId)}:calls`,
+    liveOrgs: () => `${rt}:orgs:live`,
+    callback: inCallSlot("callback"),
+    callbackOutbox: (lane) => `${rt}:{${lane}}:callbacks`,
+    callbackLanes: () => `${rt}:lanes:callbacks`,
+    replay: inCallSlot("replay"),
     unthrottledLanes: () => `${rt}:lanes:unthrottled`,
     idempotency: (orgId, keyHash) => `${org(orgId)}:idem:${keyHash}`,
     lock: (name) => `${rt}:lock:${name}`,

@@ -13,7 +13,6 @@ export interface CallJob {
   body?: string;
   /** Absent: the default (DEFAULT_CALL_TIMEOUT_MS). */
   timeoutMs?: number;
-  callbackUrl?: string;
 }
 
 /** What a job's name holds: read by the record and by scripts, so it does not have to parse the data. */
@@ -22,14 +21,30 @@ export interface CallSummary {
   url: string;
   /** What the call counts against its org's byte budget (method, URL, headers and body), freed when it ends. */
   bytes: number;
+  /** Where its final record is POSTed (CONTRACT §10). */
+  callbackUrl?: string;
+  /** The call it re-submits (`POST /runtime/calls/{callId}/replay`). */
+  replayOf?: string;
 }
 
-/** `<method> <url> <bytes>`: a parsed URL holds no space (CallStore's FINISH script splits it the same way). */
-export const jobName = ({ method, url, bytes }: CallSummary): string => `${method} ${url} ${bytes}`;
+const ABSENT = "-";
+
+/**
+ * `<method> <url> <bytes> <callbackUrl|-> <replayOf|->`: a parsed URL holds no space and a call id none, so the
+ * name splits on spaces (CallStore's FINISH script splits it the same way).
+ */
+export const jobName = ({ method, url, bytes, callbackUrl, replayOf }: CallSummary): string =>
+  `${method} ${url} ${bytes} ${callbackUrl ?? ABSENT} ${replayOf ?? ABSENT}`;
 
 export function parseJobName(name: string): CallSummary {
-  const [method = "", url = "", bytes = "0"] = name.split(" ");
-  return { method, url, bytes: Number(bytes) };
+  const [method = "", url = "", bytes = "0", callbackUrl = ABSENT, replayOf = ABSENT] = name.split(" ");
+  return {
+    method,
+    url,
+    bytes: Number(bytes),
+    ...(callbackUrl !== ABSENT ? { callbackUrl } : {}),
+    ...(replayOf !== ABSENT ? { replayOf } : {}),
+  };
 }
 
 /** A job as the dispatcher works on it: its data plus what its name and BullMQ envelope say. */

@@ -7,6 +7,8 @@ export const RETENTION_MS = 6 * HOUR;
 export const DRAIN_MS = 24 * HOUR;
 /** A finished call's record stays readable this long (CONTRACT §6). */
 export const RECORD_TTL_MS = 24 * HOUR;
+/** CONTRACT §10: a callback is retried from 5 s, doubling. */
+export const CALLBACK_RETRY_BASE_MS = 5000;
 
 export interface RuntimeSettings {
   retentionMs: number;
@@ -15,6 +17,8 @@ export interface RuntimeSettings {
   maxQueuedBytesPerOrg: number;
   concurrency: number;
   lockMs: number;
+  /** The first callback retry's delay (CONTRACT §10: 5 s). */
+  callbackRetryBaseMs: number;
 }
 
 export function runtimeSettings(env: Env): RuntimeSettings {
@@ -26,5 +30,6 @@ export function runtimeSettings(env: Env): RuntimeSettings {
     maxQueuedBytesPerOrg: env.RUNTIME_MAX_QUEUED_BYTES_PER_ORG,
     concurrency: env.RUNTIME_CONCURRENCY,
     lockMs: env.RUNTIME_LOCK_MS,
+    callbackRetryBaseMs: (test && env.SLUICE_TEST_CALLBACK_RETRY_MS) || CALLBACK_RETRY_BASE_MS,
   };
 }

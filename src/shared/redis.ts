@@ -100,6 +100,21 @@ export async function nodeHealth(redis: RedisClient, timeoutMs = 1000): Promise<
 const nodeKey = (node: Redis) => `${node.options.host}:${node.options.port}`;
 
 /**
+ * Each reachable master's `maxmemory-policy`, read from INFO (managed services often refuse CONFIG GET). A master
+ * that does not answer is left out: nodeHealth reports it.
+ */
+export async function evictionPolicies(redis: RedisClient): Promise<{ node: string; policy: string }[]> {
+  const policies = await Promise.all(
+    masters(redis).map(async (node) => {
+      const info = await node.info("memory").catch(() => "");
+      const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+      return policy ? [{ node: nodeKey(node), policy }] : [];
+    }),
+  );
+  return policies.flat();
+}
+
+/**
  * On a cluster whose masters have replicas: waits until a replica of the master serving each of `keys` has
  * acknowledged every write this client made to that master so far (Redis WAIT), for at most `timeoutMs`. False if
  * one did not, so that a write is refused rather than acknowledged and then lost in a failover. True at once on one

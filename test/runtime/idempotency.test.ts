@@ -64,6 +64,20 @@ describe("Idempotency-Key", () => {
     expect(rt.sink.arrivalsFor("/idem/batch/").map((a) => a.path).sort()).toEqual(paths);
   });
 
+  it("each call of a batch forwards its own key, `<key>:<index>` (CONTRACT §10), and every send names its call", async () => {
+    const key = randomUUID();
+    const paths = ["/idem/indexed/0", "/idem/indexed/1", "/idem/indexed/2"];
+    const first = await submitBatch(key, paths);
+    expect(first.status).toBe(202);
+    const callIds = first.body.calls.map((c: { callId: string }) => c.callId) as string[];
+    await waitForSucceeded(...callIds);
+    const byPath = new Map(rt.sink.arrivalsFor("/idem/indexed/").map((a) => [a.path, a.headers]));
+    paths.forEach((path, i) => {
+      expect(byPath.get(path)?.["idempotency-key"]).toBe(`${key}:${i}`);
+      expect(byPath.get(path)?.["sluice-call-id"]).toBe(callIds[i]);
+    });
+  });
+
   it("the same key for a different number of calls: 409 ERR_IDEMPOTENCY_MISMATCH, nothing new queued", async () => {
     const key = randomUUID();
     expect((await submitBatch(key, ["/idem/mismatch/0", "/idem/mismatch/1"])).status).toBe(202);

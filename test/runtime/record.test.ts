@@ -4,7 +4,7 @@ import { getCall, waitForCallStates, useRuntime } from "../support/runtime.js";
 import { startSink } from "../support/sink.js";
 import { memoryUsage } from "../support/test-app.js";
 
-// What the target receives, what the record keeps of its answer, and the callback carrying the final record.
+// What the target receives and what the record keeps of its answer (callbacks: callbacks/callbacks.test.ts).
 const rt = useRuntime({ startSink });
 const { ctx } = rt;
 
@@ -93,37 +93,5 @@ describe("response capture", () => {
     expect(later).not.toHaveProperty("response");
     expect(later.waitMs).toBeGreaterThanOrEqual(early.waitMs + 250);
     expect((await finalRecord(callId)).state).toBe("succeeded");
-  });
-});
-
-describe("callbackUrl", () => {
-  async function callbackAt(path: string) {
-    const [arrival] = await rt.sink.waitForArrivals(1, { pathPrefix: path, timeoutMs: 10_000 });
-    return arrival!;
-  }
-
-  it("receives one POST whose JSON body is the final record", async () => {
-    const callId = await submit({ method: "POST", url: `${rt.sink.url}/cb/ok`, callbackUrl: `${rt.sink.url}/callback/ok` });
-    const arrival = await callbackAt("/callback/ok");
-    expect(arrival.method).toBe("POST");
-    expect(arrival.headers["content-type"]).toMatch(/^application\/json/);
-    const posted = JSON.parse(arrival.body);
-    expect(posted).toMatchObject({ callId, state: "succeeded", attempts: 1, response: { status: 200 } });
-    expect(posted).toEqual(await finalRecord(callId));
-    expect(posted).not.toHaveProperty("orgId");
-    await sleep(500);
-    expect(rt.sink.arrivalsFor("/callback/ok")).toHaveLength(1);
-    expect(rt.sink.arrivalsFor("/cb/ok")).toHaveLength(1);
-  });
-
-  it("carries a failed outcome too, and a failing callback endpoint changes nothing", async () => {
-    rt.sink.respondSequence("/cb/missing", [{ status: 404 }]);
-    rt.sink.respondSequence("/callback/failed", [{ status: 500 }]);
-    const callId = await submit({ method: "POST", url: `${rt.sink.url}/cb/missing`, callbackUrl: `${rt.sink.url}/callback/failed` });
-    const posted = JSON.parse((await callbackAt("/callback/failed")).body);
-    expect(posted).toMatchObject({ callId, state: "failed", attempts: 1, response: { status: 404 } });
-    await sleep(800);
-    expect(rt.sink.arrivalsFor("/callback/failed")).toHaveLength(1);
-    expect(await finalRecord(callId)).toEqual(posted);
   });
 });

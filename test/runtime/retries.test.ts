@@ -31,6 +31,15 @@ describe("retries (1 send + up to 3 retries)", () => {
     expect(rt.sink.arrivalsFor("/retry/recovers")).toHaveLength(4);
   });
 
+  it("every attempt carries the same Sluice-Call-Id, which replaces one the caller gave (CONTRACT §10)", async () => {
+    rt.sink.respondSequence("/retry/call-id", statuses(500, 502));
+    const callId = await submit("/retry/call-id", { headers: { "sluice-CALL-id": "forged", "X-Other": "kept" } });
+    expect(await finalRecord(callId)).toMatchObject({ state: "succeeded", attempts: 3 });
+    const arrivals = rt.sink.arrivalsFor("/retry/call-id");
+    expect(arrivals.map((arrival) => arrival.headers["sluice-call-id"])).toEqual([callId, callId, callId]);
+    expect(arrivals.every((arrival) => arrival.headers["x-other"] === "kept")).toBe(true);
+  });
+
   it("500 four times: failed after exactly 4 sends, with the last response", async () => {
     rt.sink.respondSequence("/retry/exhausted", statuses(500, 500, 500, 500, 200));
     const record = await finalRecord(await submit("/retry/exhausted"));

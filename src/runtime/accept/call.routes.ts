@@ -4,7 +4,7 @@ import type { Db } from "../../db/prisma.js";
 import { jsonBody } from "../../http/middleware/json-body.js";
 import { authenticate } from "../../tenancy/authenticate.js";
 import { BATCH_BODY_LIMIT, invalidIdempotencyKey, malformedCallJson, rejectedCallBody } from "./call-errors.js";
-import { batchRequest, callRequest } from "./call.schema.js";
+import { batchRequest, callListQuery, callRequest } from "./call.schema.js";
 import type { CallService } from "./call.service.js";
 
 export const RUNTIME_BASE_PATH = "/runtime";
@@ -22,7 +22,7 @@ const idempotencyKeyOf = (req: Request): string | undefined => {
 
 const orgOf = (res: Response) => res.locals.principal!.orgId;
 
-/** HTTP glue for the call API (CONTRACT §6): 202 on acceptance; records by id. */
+/** HTTP glue for the call API (CONTRACT §6, §10): 202 on acceptance and replay; records by id and listed. */
 export function callRouter(db: Db, calls: CallService): Router {
   const router = Router();
   router.use(authenticate(db));
@@ -38,8 +38,16 @@ export function callRouter(db: Db, calls: CallService): Router {
     res.status(202).json({ calls: await calls.accept(res.locals.principal!, submission) });
   });
 
+  router.get("/calls", async (req, res) => {
+    res.json(await calls.list(orgOf(res), parse(callListQuery, req.query)));
+  });
+
   router.get("/calls/:callId", async (req, res) => {
     res.json(await calls.get(orgOf(res), String(req.params["callId"])));
+  });
+
+  router.post("/calls/:callId/replay", async (req, res) => {
+    res.status(202).json(await calls.replay(res.locals.principal!, String(req.params["callId"])));
   });
 
   return router;

@@ -67,6 +67,11 @@ export const batchRequest = z
 
 export const CALL_STATES = ["queued", "sending", "succeeded", "failed", "expired", "dropped"] as const;
 export type CallState = (typeof CALL_STATES)[number];
+/** The states a call can be replayed from (CONTRACT §10). */
+export const REPLAYABLE_STATES: readonly CallState[] = ["failed", "expired", "dropped"];
+export const CALLBACK_STATES = ["pending", "delivered", "failed"] as const;
+
+const replayOf = z.string().optional().meta({ description: "The call this one re-submits (`POST /runtime/calls/{callId}/replay`)." });
 
 export const acceptedCall = z
   .object({
@@ -75,6 +80,7 @@ export const acceptedCall = z
     throttled: z.boolean(),
     throttlingConfigUid: z.uuid().optional(),
     runtimeVersion: z.int().optional(),
+    replayOf,
   })
   .meta({ id: "AcceptedCall" });
 export type AcceptedCall = z.infer<typeof acceptedCall>;
@@ -98,6 +104,40 @@ export const callRecord = acceptedCall
           "The last response: its status, its end-to-end headers (hop-by-hop ones are left out) up to 1 KB of names and values, and the first RUNTIME_BODY_PREVIEW_BYTES (default 1 KB) of its body.",
       }),
     error: z.string().optional(),
+    callback: z
+      .object({
+        state: z.enum(CALLBACK_STATES),
+        attempts: z.int().meta({ description: "POSTs made to the callbackUrl so far." }),
+        lastStatus: z.int().optional().meta({ description: "The HTTP status of the last attempt's answer, if it got one." }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Present when the call was given a callbackUrl: `pending` until its final record is delivered (a 2xx), `failed` once 24 h of retries passed without one.",
+      }),
   })
   .meta({ id: "CallRecord" });
 export type CallRecord = z.infer<typeof callRecord>;
+
+export const MAX_LIST_LIMIT = 1000;
+
+/** `GET /runtime/calls`'s query (CONTRACT §10). */
+export const callListQuery = z
+  .object({
+    state: z.enum(CALL_STATES).optional().meta({ description: "Only calls in this state." }),
+    limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(100).meta({ description: "Most records to return." }),
+    cursor: z.string().min(1).optional().meta({ description: "`nextCursor` of the previous page." }),
+  })
+  .strict();
+export type CallListQuery = z.output<typeof callListQuery>;
+
+export const callList = z
+  .object({
+    calls: z.array(callRecord).meta({ description: "Newest first." }),
+    nextCursor: z
+      .string()
+      .optional()
+      .meta({ description: "Present when more calls may follow: pass it as `cursor`. A page filtered by state may hold fewer than `limit` records and still have one." }),
+  })
+  .meta({ id: "CallList" });
+export type CallList = z.infer<typeof callList>;

@@ -5,11 +5,23 @@ import { ApiError } from "../../shared/errors/api-error.js";
 import type { Principal } from "../../tenancy/principal.js";
 import { replicatedToOne } from "../../shared/redis.js";
 import { hashToken } from "../../tenancy/token.js";
-import { acceptedCall, DEFAULT_CALL_TIMEOUT_MS, MAX_CALL_BODY_BYTES, type AcceptedCall, type CallRequest } from "./call.schema.js";
+import {
+  acceptedCall,
+  DEFAULT_CALL_TIMEOUT_MS,
+  MAX_CALL_BODY_BYTES,
+  REPLAYABLE_STATES,
+  type AcceptedCall,
+  type CallList,
+  type CallListQuery,
+  type CallRecord,
+  type CallRequest,
+} from "./call.schema.js";
+import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import { laneId, newCallId, splitCallId, throttledLane, unthrottledLane, type Lane } from "../keys.js";
 import { jobName, type CallJob } from "../queues.js";
 import type { RuntimeSettings } from "../settings.js";
 import type { RuntimeStores } from "../runtime-stores.js";
+import type { CallbackOutbox } from "../callbacks/callback-outbox.js";
 import { queueFull, rejectedCalls, type CallProblem } from "./call-errors.js";
 import { compileMatcher } from "./url-match.js";
 
@@ -27,6 +39,9 @@ const IDEMPOTENCY_TTL_MS = 30 * 60 * 60 * 1000;
  */
 const IDEMPOTENCY_PENDING_TTL_MS = 30_000;
 const REPLAY_POLL_MS = 20;
+/** Calls a listing filtered by state looks at per request, and reads at a time. */
+const LIST_SCAN = 5000;
+const LIST_PAGE = 500;
 /** How long accepted calls may wait for a replica's acknowledgement before the submission is refused. */
 const REPLICA_ACK_TIMEOUT_MS = 1000;
 
@@ -57,6 +72,7 @@ function serializeBody(call: CallRequest): { body?: string; headers: Record<stri
 }
 
 export interface CallServiceDeps extends RuntimeStores {
+  callbacks: CallbackOutbox;
   egress: EgressPolicy;
   settings: RuntimeSettings;
 }
@@ -67,6 +83,8 @@ export interface Submission {
   /** Whether it came as a batch: problems are then reported as `calls.<i>.<field>`. */
   batch: boolean;
   idempotencyKey?: string;
+  /** The call it sends again (a replay). */
+  replayOf?: string;
 }
 
 /**
@@ -81,9 +99,11 @@ export class CallService {
     const { calls, idempotencyKey } = submission;
     this.refuseDeniedHosts(submission);
     const matchOf = await this.matcherFor(principal.orgId);
-    const prepared = calls.map((call): Prepared => {
+    const prepared = calls.map((call, i): Prepared => {
       const serialized = serializeBody(call);
-      const headers = idempotencyKey ? { ...serialized.headers, "Idempotency-Key": idempotencyKey } : serialized.headers;
+      // CONTRACT §10: each call of a batch forwards its own key, or a target honouring it would drop calls 2..N.
+      const forwardedKey = idempotencyKey && (submission.batch ? `${idempotencyKey}:${i}` : idempotencyKey);
+      const headers = forwardedKey ? { ...serialized.headers, "Idempotency-Key": forwardedKey } : serialized.headers;
       return { call, ...serialized, headers, bytes: queuedBytes(call.method, call.url, headers, serialized.body), ...matchOf(call) };
     });
     if (prepared.some((p) => p.body !== undefined && Buffer.byteLength(p.body) > MAX_CALL_BODY_BYTES)) {
@@ -96,20 +116,68 @@ export class CallService {
     if (idemKey) {
       const pending: IdempotencyEntry = { callIds, accepted: false };
       const claimed = await this.deps.redis.set(idemKey, JSON.stringify(pending), "PX", IDEMPOTENCY_PENDING_TTL_MS, "NX");
-      if (!claimed) return this.replay(principal, submission, idemKey);
+      if (!claimed) return this.repeated(principal, submission, idemKey);
     }
     try {
-      return await this.enqueue(principal, prepared, callIds, idemKey);
+      return await this.enqueue(principal, prepared, callIds, idemKey, submission.replayOf);
     } catch (error) {
       if (idemKey) await this.deps.redis.del(idemKey);
       throw error;
     }
   }
 
-  async get(orgId: string, callId: string) {
+  async get(orgId: string, callId: string): Promise<CallRecord> {
     const record = await this.deps.records.get(callId, orgId);
     if (!record) throw new ApiError("CALL_NOT_FOUND", { context: `callId ${callId}` });
     return record;
+  }
+
+  /**
+   * Sends a failed, expired or dropped call again as a new call (CONTRACT §10): the same request (method, URL,
+   * headers, body, timeoutMs, callbackUrl), matched, checked and limited like any new call, naming the call it replays.
+   */
+  async replay(principal: Principal, callId: string): Promise<AcceptedCall> {
+    const record = await this.get(principal.orgId, callId);
+    if (!REPLAYABLE_STATES.includes(record.state)) {
+      throw new ApiError("CALL_NOT_REPLAYABLE", { context: `call ${callId} is ${record.state}` });
+    }
+    const kept = await this.deps.records.replayable(callId);
+    if (!kept) throw new ApiError("CALL_NOT_REPLAYABLE", { context: `call ${callId}: its request is no longer kept` });
+    const { headers, body, timeoutMs } = kept.data;
+    const call: CallRequest = {
+      method: record.method,
+      url: record.url,
+      timeoutMs: timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+      ...(headers ? { headers } : {}),
+      ...(body !== undefined ? { body } : {}),
+      ...(kept.callbackUrl ? { callbackUrl: kept.callbackUrl } : {}),
+    };
+    const [accepted] = await this.accept(principal, { calls: [call], batch: false, replayOf: callId });
+    return { ...accepted!, replayOf: callId };
+  }
+
+  /**
+   * The org's call records, newest first, `limit` at most, from `cursor` on (CONTRACT §10). With a `state`, a page
+   * looks at up to LIST_SCAN calls: it may hold fewer than `limit` records and still have a `nextCursor`.
+   */
+  async list(orgId: string, query: CallListQuery): Promise<CallList> {
+    let after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const found: CallRecord[] = [];
+    for (let scanned = 0; scanned < LIST_SCAN; ) {
+      const want = query.state ? LIST_PAGE : query.limit - found.length;
+      const page = await this.deps.budget.listed(orgId, want, after);
+      const records = await this.deps.records.getMany(page.map((entry) => entry.callId), orgId);
+      for (const [i, entry] of page.entries()) {
+        after = entry;
+        const record = records[i];
+        if (!record || (query.state && record.state !== query.state)) continue;
+        found.push(record);
+        if (found.length === query.limit) return { calls: found, nextCursor: encodeCursor(after) };
+      }
+      if (page.length < want) return { calls: found };
+      scanned += page.length;
+    }
+    return { calls: found, ...(after ? { nextCursor: encodeCursor(after) } : {}) };
   }
 
   /**
@@ -134,12 +202,21 @@ export class CallService {
     if (problems.length) throw rejectedCalls(problems);
   }
 
-  private async enqueue(principal: Principal, prepared: Prepared[], callIds: string[], idemKey: string | undefined): Promise<AcceptedCall[]> {
+  private async enqueue(
+    principal: Principal,
+    prepared: Prepared[],
+    callIds: string[],
+    idemKey: string | undefined,
+    replayOf: string | undefined,
+  ): Promise<AcceptedCall[]> {
     const { orgId } = principal;
     const { maxQueuedPerOrg, maxQueuedBytesPerOrg } = this.deps.settings;
-    const totalBytes = prepared.reduce((sum, p) => sum + p.bytes, 0);
     const limits = { maxCalls: maxQueuedPerOrg, maxBytes: maxQueuedBytesPerOrg };
-    const reserved = await this.deps.budget.reserve(orgId, prepared.length, totalBytes, limits);
+    // The callback registry first: a call that ends with a callback is in a lane the deliverers look at.
+    const withCallback = prepared.flatMap(({ call, lane }) => (call.callbackUrl ? [laneId(lane)] : []));
+    if (withCallback.length) await this.deps.callbacks.touch(new Set(withCallback));
+    const budgeted = prepared.map(({ bytes }, i) => ({ callId: callIds[i]!, bytes }));
+    const reserved = await this.deps.budget.reserve(orgId, budgeted, limits);
     if (reserved === "too-many-calls") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_PER_ORG", max: maxQueuedPerOrg, unit: "calls" });
     if (reserved === "too-many-bytes") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_BYTES_PER_ORG", max: maxQueuedBytesPerOrg, unit: "bytes" });
     const jobs = prepared.map(({ call, body, headers, bytes, lane, version }, i) => {
@@ -149,9 +226,9 @@ export class CallService {
         ...(Object.keys(headers).length ? { headers } : {}),
         ...(body !== undefined ? { body } : {}),
         ...(call.timeoutMs !== DEFAULT_CALL_TIMEOUT_MS ? { timeoutMs: call.timeoutMs } : {}),
-        ...(call.callbackUrl ? { callbackUrl: call.callbackUrl } : {}),
       };
-      return { lane, version, job: { name: jobName({ method: call.method, url: call.url, bytes }), data, opts: JOB_OPTIONS(callId) } };
+      const name = jobName({ method: call.method, url: call.url, bytes, callbackUrl: call.callbackUrl, replayOf });
+      return { lane, version, job: { name, data, opts: JOB_OPTIONS(callId) } };
     });
 
     try {
@@ -178,7 +255,7 @@ export class CallService {
     } catch (error) {
       // Nothing accepted half-way: give the capacity back and roll the calls back (a job already written stays
       // until a worker or the sweeper removes it, and is never sent).
-      await Promise.all([this.deps.budget.release(orgId, prepared.length, totalBytes), this.deps.records.rollBack(callIds)]);
+      await Promise.all([this.deps.budget.release(orgId, callIds), this.deps.records.rollBack(callIds)]);
       throw error;
     }
     return jobs.map(({ lane, version }, i) => accepted(callIds[i]!, lane, version));
@@ -198,7 +275,7 @@ export class CallService {
    * A repeated Idempotency-Key answers with the first submission's calls, once that submission was accepted.
    * While it is being accepted, wait; if it was refused (its key is gone), this submission counts as the first.
    */
-  private async replay(principal: Principal, submission: Submission, idemKey: string): Promise<AcceptedCall[]> {
+  private async repeated(principal: Principal, submission: Submission, idemKey: string): Promise<AcceptedCall[]> {
     const orgId = principal.orgId;
     let entry: IdempotencyEntry;
     for (;;) {

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "../../shared/logger.js";
 import type { CallStore, FinalOutcome } from "../call-store.js";
 import type { RuntimeKeys } from "../keys.js";
 import type { QueuedCall } from "../queues.js";
@@ -13,7 +12,8 @@ export const MAX_ATTEMPTS = 4;
 const NOT_RETRIED = new Set([401, 403, 404]);
 const PAUSE_STATUSES = new Set([429, 503]);
 const RETRY_BACKOFF_MS = 200;
-const CALLBACK_TIMEOUT_MS = 10_000;
+/** Names the call on every attempt, so a target can drop the duplicates of an at-least-once send (CONTRACT §10). */
+export const CALL_ID_HEADER = "Sluice-Call-Id";
 /** A send leaving this much after its slot is re-logged at its real time (see Pacer.restamp). */
 const RESTAMP_AFTER_MS = 2;
 /**
@@ -28,10 +28,11 @@ export interface DispatcherDeps {
   sender: HttpSender;
   stats: RuntimeStats;
   keys: RuntimeKeys;
-  logger: Logger;
   retentionMs: number;
   /** True once a lane's runtime version has finished draining: its calls are dropped, never sent. */
   drained(lane: QueuedCall["lane"]): boolean;
+  /** A call just ended with a callback to deliver (it is in the outbox already). */
+  onCallback(callId: string): void;
 }
 
 /** What became of a dispatch: the call ended (or is no longer this worker's), or it waits outside the worker. */
@@ -83,7 +84,7 @@ export class CallDispatcher {
         pool: job.orgId,
         method: job.method,
         url: job.url,
-        headers: job.headers ?? {},
+        headers: withCallId(job.headers, job.callId),
         ...(job.body !== undefined ? { body: job.body } : {}),
         timeoutMs: Math.max(1, job.timeoutMs - spentMs),
         onWire: () => {
@@ -135,25 +136,15 @@ export class CallDispatcher {
 
   /** `sent`: the call's last send (its latency, and the backoff a success ends), if it was sent. */
   private async finish(job: QueuedCall, outcome: FinalOutcome, sent?: { lastSendMs: number; backoffKey: string }): Promise<DispatchResult> {
-    if (!(await this.deps.records.finish(job.callId, job.orgId, job.lane, outcome, sent))) return DONE;
-    if (job.callbackUrl) await this.notify(job.orgId, job.callbackUrl, job.callId);
+    if ((await this.deps.records.finish(job.callId, job.orgId, job.lane, outcome, sent)) === "callback") this.deps.onCallback(job.callId);
     return DONE;
   }
+}
 
-  /** POSTs the final record to the caller's callbackUrl; a failing callback is logged, never retried forever. */
-  private async notify(orgId: string, callbackUrl: string, callId: string): Promise<void> {
-    const record = await this.deps.records.get(callId, orgId);
-    if (!record) return;
-    const outcome = await this.deps.sender.send({
-      pool: orgId,
-      method: "POST",
-      url: callbackUrl,
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(record),
-      timeoutMs: CALLBACK_TIMEOUT_MS,
-    });
-    if (!outcome.ok || outcome.status >= 300) {
-      this.deps.logger.warn({ callId, status: outcome.ok ? outcome.status : outcome.error }, "callback delivery failed");
-    }
-  }
+/** The call's headers with Sluice-Call-Id, which replaces any the caller gave under any case. */
+function withCallId(headers: Record<string, string> | undefined, callId: string): Record<string, string> {
+  const sent: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (name.toLowerCase() !== CALL_ID_HEADER.toLowerCase()) sent[name] = value;
+  sent[CALL_ID_HEADER] = callId;
+  return sent;
 }

@@ -5,8 +5,10 @@ import type { RuntimeStores } from "../runtime-stores.js";
 import type { RuntimeSettings } from "../settings.js";
 import type { UnthrottledLaneEntry } from "../unthrottled-lanes.js";
 import { heartbeatKey, HEARTBEAT_TTL_MS } from "../worker-heartbeats.js";
+import type { CallbackDeliverer } from "../callbacks/callback-deliverer.js";
 import type { LaneWorkers } from "./lane-workers.js";
 import { BOOKING_HORIZON_MS } from "./pacer.js";
+import type { Reconciler } from "./reconciler.js";
 import type { Sweeper } from "./sweeper.js";
 
 const SYNC_INTERVAL_MS = 500;
@@ -18,6 +20,8 @@ const NEW_LANE_INTERVAL_MS = 100;
 const LANE_LOOKBACK_MS = 5000;
 const HEARTBEAT_INTERVAL_MS = HEARTBEAT_TTL_MS / 3;
 const MAX_SWEEP_INTERVAL_MS = 10_000;
+/** Counts freed by a crash are corrected within this plus the reconciler's confirmation (CONTRACT §10: 1 min). */
+const MAX_RECONCILE_INTERVAL_MS = 20_000;
 /** Time a call spends being sent, on top of its wait for the slot, when sizing a lane's concurrency. */
 const IN_FLIGHT_ALLOWANCE_MS = 100;
 /** An unthrottled lane whose worker has had nothing to do for this long, and whose queue is empty, is closed. */
@@ -27,6 +31,8 @@ const PENDING_TYPES = ["wait", "delayed", "prioritized", "active"] as const;
 export interface RuntimeWorkerDeps extends Omit<RuntimeStores, "records"> {
   workers: LaneWorkers;
   sweeper: Sweeper;
+  reconciler: Reconciler;
+  deliverer: CallbackDeliverer;
   settings: RuntimeSettings;
   logger: Logger;
   redisPrefix: string;
@@ -36,7 +42,8 @@ export interface RuntimeWorkerDeps extends Omit<RuntimeStores, "records"> {
  * The worker half (SERVICES=worker). Every 500 ms it reads the runtime versions from Postgres and the orgs'
  * unthrottled lanes from Redis, and keeps one BullMQ worker per lane with work (each version's queue, each org's
  * unthrottled queue); it republishes each version's rate, so an update takes effect within a second even if the
- * API's own write was lost. It also beats a heartbeat and sweeps.
+ * API's own write was lost. It also beats a heartbeat, sweeps, reconciles the orgs' queued counts and delivers
+ * callbacks.
  */
 export class RuntimeWorker {
   readonly id = `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -67,7 +74,10 @@ export class RuntimeWorker {
     this.every(SYNC_INTERVAL_MS, () => (this.syncing = this.sync()));
     this.every(NEW_LANE_INTERVAL_MS, async () => this.openLanes(await this.deps.unthrottled.joinedSince(Date.now() - LANE_LOOKBACK_MS)));
     this.every(HEARTBEAT_INTERVAL_MS, () => this.beat());
+    this.deps.deliverer.start();
     this.every(sweepEvery, () => this.deps.sweeper.sweep(this.lanes(), Math.max(sweepEvery * 2, 5000)));
+    const reconcileEvery = Math.min(MAX_RECONCILE_INTERVAL_MS, Math.max(500, retentionMs / 4));
+    this.every(reconcileEvery, () => this.deps.reconciler.reconcile(Math.max(reconcileEvery * 2, 10_000)));
     this.deps.logger.info({ workerId: this.id }, "runtime worker started");
   }
 
@@ -76,6 +86,7 @@ export class RuntimeWorker {
     for (const timer of this.timers) clearInterval(timer);
     await this.syncing;
     await this.deps.workers.closeAll(graceMs);
+    await this.deps.deliverer.stop();
     await this.deps.redis.zrem(heartbeatKey(this.deps.redisPrefix), this.id).catch(() => undefined);
   }
 

@@ -89,6 +89,7 @@ export const ERRORS = {
   // Runtime call API (CONTRACT §6).
   CALL_INVALID: io("ERR_CALL_INVALID", 400, "runtime call: invalid request"),
   CALL_NOT_FOUND: io("ERR_CALL_NOT_FOUND", 404, "runtime call not found"),
+  CALL_NOT_REPLAYABLE: io("ERR_CALL_NOT_REPLAYABLE", 409, "only a failed, expired or dropped call can be replayed"),
   IDEMPOTENCY_MISMATCH: io(
     "ERR_IDEMPOTENCY_MISMATCH",
     409,
