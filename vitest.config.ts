@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 const TIMING = "test/**/*.timing.test.ts";
 /** What the cluster projects run: the runtime (but its tests that never reach Redis), and the health per Redis node. */
 const ON_CLUSTER = ["test/runtime/**/*.test.ts", "test/http/redis-nodes.test.ts"];
-const NO_REDIS = ["test/runtime/accept/url-match.test.ts", "test/runtime/dispatch/pause-headers.test.ts", "test/runtime/dispatch/http-sender.test.ts"];
+const NO_REDIS = ["test/runtime/accept/url-match.test.ts", "test/runtime/callbacks/callback-deliverer.test.ts", "test/runtime/dispatch/pause-headers.test.ts", "test/runtime/dispatch/http-sender.test.ts"];
 const ONE_REDIS = ["test/support/global-setup.ts"];
 const CLUSTER = [...ONE_REDIS, "test/support/redis-cluster-setup.ts"];
 

@@ -47,6 +47,7 @@ export const callRecords: Record<string, { summary: string; value: CallRecord }>
       completedAt: "2023-03-22T12:00:00.530Z",
       waitMs: 412,
       response: { status: 201, headers: { "content-type": "application/json" }, bodyPreview: '{"id":"item-4711"}' },
+      callback: { state: "delivered", attempts: 1, lastStatus: 204 },
     },
   },
   failed: {
@@ -60,6 +61,7 @@ export const callRecords: Record<string, { summary: string; value: CallRecord }>
       waitMs: 412,
       response: { status: 500, headers: { "content-type": "text/plain" }, bodyPreview: "upstream error" },
       error: "HTTP 500",
+      callback: { state: "pending", attempts: 2, lastStatus: 503 },
     },
   },
   expired: {
@@ -73,6 +75,9 @@ export const callRecords: Record<string, { summary: string; value: CallRecord }>
     },
   },
 };
+
+/** A failed call sent again (`POST /runtime/calls/{callId}/replay`): a new call naming the one it replays. */
+export const acceptedReplay: AcceptedCall = { ...acceptedThrottled, callId: SECOND_CALL_ID, replayOf: EXAMPLE_CALL_ID };
 
 /** An `Idempotency-Key` replay answers the original callId with the call's current state. */
 export const replayedSucceeded: AcceptedCall = { ...acceptedThrottled, state: "succeeded" };

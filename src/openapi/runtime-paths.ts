@@ -4,7 +4,18 @@ import { DEFAULT_MAX_QUEUED_BYTES_PER_ORG, DEFAULT_MAX_QUEUED_PER_ORG } from "..
 import { EgressPolicy } from "../egress/policy.js";
 import { BATCH_BODY_LIMIT, invalidIdempotencyKey, malformedCallJson, queueFull, rejectedCallBody, rejectedCalls } from "../runtime/accept/call-errors.js";
 import { RUNTIME_BASE_PATH } from "../runtime/accept/call.routes.js";
-import { acceptedCall, batchRequest, batchResponse, callRecord, callRequest, MAX_BATCH } from "../runtime/accept/call.schema.js";
+import {
+  acceptedCall,
+  batchRequest,
+  batchResponse,
+  callList,
+  callListQuery,
+  callRecord,
+  callRequest,
+  MAX_BATCH,
+  MAX_LIST_LIMIT,
+} from "../runtime/accept/call.schema.js";
+import { decodeCursor, encodeCursor } from "../runtime/accept/list-cursor.js";
 import { tooLargeMessage } from "../http/middleware/json-body.js";
 import { parameterRef } from "./components.js";
 import { callInvalidEnvelope } from "./error-envelope.schema.js";
@@ -13,6 +24,7 @@ import { errorResponse, example, jsonResponse, knownError, type ErrorStatus } fr
 import {
   EXAMPLE_CALL_ID,
   acceptedThrottled,
+  acceptedReplay,
   acceptedUnthrottled,
   callRecords,
   replayedSucceeded,
@@ -25,6 +37,7 @@ export const RUNTIME_TAG = "Runtime calls";
 const CALLS_PATH = `${RUNTIME_BASE_PATH}/calls`;
 const BATCH_PATH = `${CALLS_PATH}/batch`;
 const RECORD_PATH = `${CALLS_PATH}/{callId}`;
+const REPLAY_PATH = `${RECORD_PATH}/replay`;
 
 /**
  * `ERR_CALL_INVALID` as the call router raises it for a body `schema` rejects (src/runtime/accept/call.routes.ts):
@@ -104,7 +117,11 @@ and so is a 3xx: redirects are never followed. Any other error is retried up to 
 \`RateLimit\` says, or for 1 s doubling up to 60 s when none is given. A throttled queue pauses as a whole; unthrottled \
 calls pause per organization and origin. Every connection is checked against the egress policy: a host that resolves \
 to a denied address ends the call \`failed\` with \`egress_denied: <address>\`. A call not sent within 6 hours becomes \
-\`expired\`. Follow a call with \`GET ${RECORD_PATH}\`, or give a \`callbackUrl\` to receive its final record.`;
+\`expired\`. Every send carries \`Sluice-Call-Id: <callId>\`, the same on every attempt: sends are at least once, \
+so a target can drop duplicates by it. Follow a call with \`GET ${RECORD_PATH}\`, or give a \`callbackUrl\`: its final \
+record is POSTed there whatever the end (\`succeeded\`, \`failed\`, \`expired\`, \`dropped\`), at least once, retried from \
+5 s doubling to 30 min for 24 h until a 2xx, and signed as Standard Webhooks do (\`webhook-id\` is the callId, \
+\`webhook-signature\` one \`v1,\` HMAC-SHA256 per valid secret of the organization, shown by \`sluice org callback-secret\`).`;
 
 const submitHeaders = [parameterRef("OrgId"), parameterRef("OptionalSandboxName"), parameterRef("IdempotencyKey"), parameterRef("RequestId")];
 
@@ -226,11 +243,82 @@ function getCall(): RouteConfig {
   };
 }
 
-/** The call API (CONTRACT §6), at the service root rather than under an authoring base path. */
+function listCalls(): RouteConfig {
+  const request: ExampleRequest = { method: "GET", path: `${CALLS_PATH}?state=failed&limit=100` };
+  const invalidQuery = (key: string, summary: string, query: unknown): ErrorCase => {
+    const result = callListQuery.safeParse(query);
+    if (result.success) throw new Error(`example list query is valid: ${JSON.stringify(query)}`);
+    return { key, summary, request, error: rejectedCallBody(result.error.issues) };
+  };
+  const badCursor = (() => {
+    try {
+      decodeCursor("bm90LWEtY3Vyc29y");
+    } catch (error) {
+      return error as ReturnType<typeof rejectedCallBody>;
+    }
+    throw new Error("example cursor decodes");
+  })();
+  return {
+    method: "get",
+    path: CALLS_PATH,
+    operationId: "listCalls",
+    summary: "List the organization's calls",
+    description: `The organization's call records, newest first, as long as they live (24 h after each call ends). \
+Filter by \`state\` to find the \`failed\`, \`expired\` or \`dropped\` calls to replay. Pages hold up to \`limit\` records \
+(at most ${MAX_LIST_LIMIT}); pass \`nextCursor\` as \`cursor\` for the next one. A page filtered by state looks at a \
+bounded number of calls, so it may hold fewer than \`limit\` records and still have a \`nextCursor\`.`,
+    request: { query: callListQuery },
+    parameters: [parameterRef("OrgId"), parameterRef("OptionalSandboxName"), parameterRef("RequestId")],
+    responses: {
+      200: jsonResponse("A page of records.", callList, {
+        failed: example("The failed calls", { calls: [callRecords["failed"]!.value], nextCursor: encodeCursor({ score: "1679486400000000", callId: EXAMPLE_CALL_ID }) }),
+      }),
+      400: errorResponse(
+        400,
+        [
+          invalidQuery("INVALID_QUERY", "An unknown state and a limit out of range", { state: "lost", limit: "5000" }),
+          { key: "INVALID_CURSOR", summary: "A cursor this API did not return", request, error: badCursor },
+        ],
+        { schema: callInvalidEnvelope, headline: "The query was rejected; `errors` lists every problem." },
+      ),
+      ...commonErrors(request),
+    },
+  };
+}
+
+function replayCall(): RouteConfig {
+  const request: ExampleRequest = { method: "POST", path: `${CALLS_PATH}/${EXAMPLE_CALL_ID}/replay` };
+  return {
+    method: "post",
+    path: REPLAY_PATH,
+    operationId: "replayCall",
+    summary: "Send a failed, expired or dropped call again",
+    description: `Re-submits the call as a new call: the same method, URL, headers, body, \`timeoutMs\` and \
+\`callbackUrl\`, with a new \`callId\` and \`replayOf\` naming this one in its record. It is matched against the \
+deployed config, checked against the egress policy and counted against the organization's queue bounds like any \
+new call. The original record stays as it was.\n\n${SENDING}`,
+    parameters: [parameterRef("CallId"), parameterRef("OrgId"), parameterRef("OptionalSandboxName"), parameterRef("RequestId")],
+    responses: {
+      202: jsonResponse("The new call, accepted and queued.", acceptedCall, { replayed: example("A new call replaying a failed one", acceptedReplay) }),
+      ...commonErrors(request),
+      404: errorResponse(404, [knownError("CALL_NOT_FOUND", request, { context: `callId ${EXAMPLE_CALL_ID}` })], {
+        headline: "No call with this id in the organization (or its record has expired).",
+      }),
+      409: errorResponse(409, [knownError("CALL_NOT_REPLAYABLE", request, { context: `call ${EXAMPLE_CALL_ID} is succeeded` })], {
+        headline: "The call is queued, being sent or succeeded: only a failed, expired or dropped call is replayed.",
+      }),
+      429: errorResponse(429, [
+        { key: "QUEUE_FULL_CALLS", request, error: queueFull({ setting: "RUNTIME_MAX_QUEUED_PER_ORG", max: DEFAULT_MAX_QUEUED_PER_ORG, unit: "calls" }) },
+      ]),
+    },
+  };
+}
+
+/** The call API (CONTRACT §6, §10), at the service root rather than under an authoring base path. */
 export function registerRuntimePaths(registry: OpenAPIRegistry): void {
   const atRoot = { tags: [RUNTIME_TAG], servers: [{ url: "/", description: "The service root." }] };
   for (const route of [submitCall(), submitBatch()]) {
     registry.registerPath({ ...route, ...atRoot, parameters: submitHeaders });
   }
-  registry.registerPath({ ...getCall(), ...atRoot });
+  for (const route of [listCalls(), getCall(), replayCall()]) registry.registerPath({ ...route, ...atRoot });
 }

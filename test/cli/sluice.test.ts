@@ -66,6 +66,24 @@ describe("sluice org", () => {
     expect(header).toMatch(/^id\s+name\s+plan\s+createdAt$/);
     expect(rows[0]).toMatch(new RegExp(`^${ORG}\\s+CLI one\\s+L\\s+\\d{4}-`));
   });
+
+  it("callback-secret shows the org's secret (made on first use), the same each time; --rotate keeps the old one 24 h", async () => {
+    type Shown = { orgId: string; secret: string; previous?: string; rotatedAt?: string };
+    const first = await sluiceOk<Shown>(database.url, "org", "callback-secret", ORG);
+    expect(first).toEqual({ orgId: ORG, secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{32}$/) });
+    expect(await sluiceOk<Shown>(database.url, "org", "callback-secret", ORG)).toEqual(first);
+
+    const rotated = await sluiceOk<Shown>(database.url, "org", "callback-secret", ORG, "--rotate");
+    expect(rotated).toEqual({ orgId: ORG, secret: expect.stringMatching(/^whsec_/), previous: first.secret, rotatedAt: expect.any(String) });
+    expect(rotated.secret).not.toBe(first.secret);
+    const plain = await runCliScript("sluice", ["org", "callback-secret", ORG], { DATABASE_URL: database.url });
+    expect(plain.stdout).toMatch(new RegExp(`^${rotated.secret.replace(/[+/]/g, "\\$&")}\n\\(the previous secret also signs until \\d{4}-`));
+
+    // Past the 24 h, only the new one.
+    await db.org.update({ where: { id: ORG }, data: { callbackSecretRotatedAt: new Date(Date.now() - 25 * 3600_000) } });
+    expect(await sluiceOk<Shown>(database.url, "org", "callback-secret", ORG)).toEqual({ orgId: ORG, secret: rotated.secret });
+    expectOperationalError(await sluice(database.url, "org", "callback-secret", "NOPE@AdobeOrg"), "org NOPE@AdobeOrg does not exist");
+  });
 });
 
 describe("sluice sandbox", () => {

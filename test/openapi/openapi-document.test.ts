@@ -192,7 +192,9 @@ describe("openapi.yaml", () => {
       "DELETE /throttlingConfigs/{uid}": [...byUid, "DELETE_FORBIDDEN", "DELETE_FAILED"],
       [`POST ${RUNTIME_BASE_PATH}/calls`]: submission,
       [`POST ${RUNTIME_BASE_PATH}/calls/batch`]: submission,
+      [`GET ${RUNTIME_BASE_PATH}/calls`]: [...credentials, "CALL_INVALID"],
       [`GET ${RUNTIME_BASE_PATH}/calls/{callId}`]: [...credentials, "CALL_NOT_FOUND"],
+      [`POST ${RUNTIME_BASE_PATH}/calls/{callId}/replay`]: [...credentials, "CALL_NOT_FOUND", "CALL_NOT_REPLAYABLE", "QUEUE_FULL"],
     };
 
     it("covers exactly the authoring and call API operations", () => {

@@ -99,7 +99,7 @@ const listenArgs = (port: number, tls: TlsFiles | undefined): string[] =>
         "--tls-ca-cert-file", tls.certFile, "--tls-auth-clients", "no", "--bind", "127.0.0.1"]
     : ["--port", String(port), "--bind", "127.0.0.1"];
 
-async function redisCli(tls: TlsFiles | undefined, args: string[]): Promise<string> {
+export async function redisCli(tls: TlsFiles | undefined, args: string[]): Promise<string> {
   const tlsArgs = tls ? ["--tls", "--cacert", tls.certFile] : [];
   const { stdout } = await run("redis-cli", [...tlsArgs, ...args]).catch(() => ({ stdout: "" }));
   return stdout.trim();
@@ -114,7 +114,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
 }
 
 /** `count` ports that are free, as are their cluster bus ports (port + 10000). */
-async function freeClusterPorts(count: number): Promise<number[]> {
+export async function freeClusterPorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < count) {
     const port = 20_000 + Math.floor(Math.random() * 30_000);
