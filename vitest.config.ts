@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 const TIMING = "test/**/*.timing.test.ts";
 /** What the cluster projects run: the runtime (but its tests that never reach Redis), and the health per Redis node. */
 const ON_CLUSTER = ["test/runtime/**/*.test.ts", "test/http/redis-nodes.test.ts"];
+/** Fault tests run against a Redis and processes of their own. */
+const OWN_REDIS = ["test/runtime/faults/**"];
 const NO_REDIS = ["test/runtime/accept/url-match.test.ts", "test/runtime/callbacks/callback-deliverer.test.ts", "test/runtime/dispatch/pause-headers.test.ts", "test/runtime/dispatch/http-sender.test.ts"];
 const ONE_REDIS = ["test/support/global-setup.ts"];
 const CLUSTER = [...ONE_REDIS, "test/support/redis-cluster-setup.ts"];
@@ -22,7 +24,7 @@ export default defineConfig({
       { extends: true, test: { name: "main", globalSetup: ONE_REDIS, include: ["test/**/*.test.ts"], exclude: [TIMING] } },
       { extends: true, test: { name: "timing", globalSetup: ONE_REDIS, ...timing } },
       // The runtime again, on a 3-master Redis Cluster (CONTRACT §13).
-      { extends: true, test: { name: "cluster", globalSetup: CLUSTER, include: ON_CLUSTER, exclude: [TIMING, ...NO_REDIS] } },
+      { extends: true, test: { name: "cluster", globalSetup: CLUSTER, include: ON_CLUSTER, exclude: [TIMING, ...NO_REDIS, ...OWN_REDIS] } },
       { extends: true, test: { name: "cluster-timing", globalSetup: CLUSTER, ...timing } },
     ],
   },

@@ -13,8 +13,9 @@ import { fixed, mb, renderTable, writeReport, type Table } from "./support/repor
 import { startBench } from "./support/service.js";
 import { startSink } from "./support/sink.js";
 import { startRedisCluster } from "../test/support/redis-cluster.js";
+import { startRedisServer } from "../test/support/redis-server.js";
 
-const SCENARIOS = ["precision", "sustained", "cluster", "latency", "authoring", "ingest", "memory"] as const;
+const SCENARIOS = ["precision", "sustained", "cluster", "persistence", "latency", "authoring", "ingest", "memory"] as const;
 const { values: flags } = parseArgs({
   options: { quick: { type: "boolean" }, profile: { type: "boolean" }, only: { type: "string", multiple: true } },
 });
@@ -116,6 +117,41 @@ const scenarios: Record<Scenario, () => Promise<Table[]>> = {
         "The sustained scenario with REDIS_CLUSTER_NODES: its own API process and database, against 3 masters (no replicas, no " +
         "persistence) started by the bench from the machine's redis-server (test/support/redis-cluster.ts). One config is one queue, " +
         "so its calls live on one master; the others hold the org's counters and the lane registry.",
+    }];
+  },
+
+  async persistence() {
+    const rows: (string | number)[][] = [];
+    const modes = [
+      ["no persistence", "none", ["--appendonly", "no"]],
+      ["AOF, appendfsync everysec", "everysec", ["--appendonly", "yes", "--appendfsync", "everysec"]],
+      ["AOF, appendfsync always", "always", ["--appendonly", "yes", "--appendfsync", "always"]],
+    ] as const;
+    for (const [label, name, args] of modes) {
+      const server = await startRedisServer([...args]);
+      try {
+        const own = await startBench({ sinkUrl: sink.url, redis: { name: `aof_${name}`, url: server.url, pid: server.pid } });
+        try {
+          log(`persistence (${label}): ingest, 1000 per request`);
+          const ingested = await ingest(own, sink.url, { calls: sizes.ingestCalls, batchSize: 1000 });
+          log(`persistence (${label}): sustained 5000/s, 1 worker`);
+          const r = await sluiceBacklog(own, sink, { n: 5000, seconds: sizes.sustainedS, workers: 1 });
+          rows.push([label, ingested.sluicePerSecond.toFixed(0), (r.meanOverN * 5000).toFixed(0), fixed(r.maxWindowOverN), cpuCell(r)]);
+        } finally {
+          await own.close();
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+    return [{
+      title: "Redis persistence: what each setting costs",
+      columns: ["Redis", "ingest, 1000 per request (accepted/s)", "sustained 5000/s (sends/s)", "max sliding 1 s / N", "CPU (100% = one core)"],
+      rows,
+      method:
+        `A redis-server of the bench's own per row (data in a temporary directory on this machine's disk), its own API process and ` +
+        `database; then the ingest scenario (${sizes.ingestCalls} calls) and the sustained scenario (one worker, one config at 5000/s). ` +
+        "`always` fsyncs every write before answering: a 202 is on disk. `everysec` may lose the last second of writes in a crash.",
     }];
   },
 

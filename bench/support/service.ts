@@ -52,18 +52,29 @@ export interface Bench {
   close(): Promise<void>;
 }
 
+/** A Redis of the bench's own (not the machine's), e.g. one with AOF on. */
+export interface OwnRedis {
+  /** Names the bench's database. */
+  name: string;
+  url: string;
+  pid: number;
+}
+
 /**
  * Builds dist/, re-creates the bench database, migrates it and starts one SERVICES=api process. Every process may
  * send to `sinkUrl` (EGRESS_ALLOW for its address and port, nothing wider), as an operator would allow one target.
- * With `cluster`, every process uses that Redis Cluster (REDIS_CLUSTER_NODES) and a database of its own.
+ * With `cluster`, every process uses that Redis Cluster (REDIS_CLUSTER_NODES) and a database of its own; with
+ * `redis`, that Redis and a database of its own.
  */
-export async function startBench(options: { sinkUrl: string; profileDir?: string; cluster?: RedisCluster }): Promise<Bench> {
-  const { cluster } = options;
-  const databaseUrl = cluster ? DATABASE_URL.replace(/\/([^/]*)$/, "/$1_cluster") : DATABASE_URL;
+export async function startBench(options: { sinkUrl: string; profileDir?: string; cluster?: RedisCluster; redis?: OwnRedis }): Promise<Bench> {
+  const { cluster, redis: own } = options;
+  const suffix = cluster ? "_cluster" : own ? `_${own.name}` : "";
+  const databaseUrl = DATABASE_URL.replace(/\/([^/]*)$/, `/$1${suffix}`);
+  const redisUrl = own?.url ?? REDIS_URL;
   const base = {
     ...egressAllowFor(options.sinkUrl),
     DATABASE_URL: databaseUrl,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes.join(",") } : {}),
   };
   run("npm", ["run", "build", "--silent"]);
@@ -71,7 +82,7 @@ export async function startBench(options: { sinkUrl: string; profileDir?: string
   run("npm", ["run", "db:migrate", "--silent"], { DATABASE_URL: databaseUrl });
   const redis: RedisClient = cluster
     ? new Cluster(cluster.nodes.map((node) => ({ host: "127.0.0.1", port: Number(node.split(":")[1]) })))
-    : new Redis(REDIS_URL);
+    : new Redis(redisUrl);
   const flushRedis = async () => {
     if (redis instanceof Cluster && redis.status !== "ready") await new Promise((resolve) => redis.once("ready", resolve));
     await Promise.all(masters(redis).map((node) => node.flushdb()));
@@ -79,7 +90,9 @@ export async function startBench(options: { sinkUrl: string; profileDir?: string
   await flushRedis();
   const redisPids = cluster
     ? Object.fromEntries(cluster.pids.slice(0, masters(redis).length).map((pid, i) => [`redis${i + 1}`, pid]))
-    : Object.fromEntries(Object.entries({ redis: redisServerPid() }).filter((entry): entry is [string, number] => entry[1] !== undefined));
+    : own
+      ? { redis: own.pid }
+      : Object.fromEntries(Object.entries({ redis: redisServerPid() }).filter((entry): entry is [string, number] => entry[1] !== undefined));
 
   const port = await freePort();
   const api = await startService({ ...base, SERVICES: "api", PORT: String(port), HOST: "127.0.0.1" }, "sluice started", options.profileDir);
@@ -92,7 +105,7 @@ export async function startBench(options: { sinkUrl: string; profileDir?: string
     apiUrl,
     api,
     redis,
-    redisUrl: REDIS_URL,
+    redisUrl,
     redisPids,
     redisPrefix: REDIS_PREFIX,
     databaseUrl,

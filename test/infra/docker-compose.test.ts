@@ -59,6 +59,8 @@ describe("docker-compose.yml", () => {
   it("runs Redis with AOF persistence on a named volume", () => {
     const redis = config.services["redis"]!;
     expect(words(redis.command)).toMatch(/--appendonly yes\b/);
+    expect(words(redis.command)).toMatch(/--appendfsync always\b/);
+    expect(words(redis.command)).toMatch(/--maxmemory-policy noeviction\b/);
     expect(redis.volumes?.map(volumeSource)).toContain("redis-data");
     expect(Object.keys(config.volumes ?? {})).toEqual(expect.arrayContaining(["redis-data", "postgres-data"]));
   });

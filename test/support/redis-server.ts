@@ -9,6 +9,8 @@ export interface RedisServer {
   readonly port: number;
   /** `redis://127.0.0.1:<port>`: the app's REDIS_URL. */
   readonly url: string;
+  /** The running redis-server's process id. */
+  readonly pid: number;
   /** SIGKILLs the server and resolves once it is gone. */
   kill(): Promise<void>;
   /** Starts it again on the same port and directory (its AOF, if on, is replayed); resolves once it answers. */
@@ -45,6 +47,9 @@ export async function startRedisServer(args: string[] = []): Promise<RedisServer
   return {
     port: port!,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child!.pid!;
+    },
     kill,
     restart: start,
     cli,

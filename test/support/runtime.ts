@@ -2,7 +2,7 @@ import { expect } from "vitest";
 import type { z } from "zod";
 import { MAX_BATCH, type AcceptedCall, type CallRecord, type CallState, type callRequest } from "../../src/runtime/accept/call.schema.js";
 import { egressAllowFor } from "./egress-allow.js";
-import { setupHooks, useTestApp, type SetupScope, type TestContext } from "./test-app.js";
+import { setupHooks, useTestApp, type SetupScope, type TestAppOptions, type TestContext } from "./test-app.js";
 import { waitFor } from "./timing.js";
 import { startWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
@@ -137,6 +137,8 @@ export function useRuntime<S extends { url: string; close(): Promise<void> }>(op
   /** The app's and workers' environment overrides (a function: read when the app starts). */
   env?: Record<string, string> | (() => Record<string, string>);
   scope?: SetupScope;
+  /** The app's and workers' way to Postgres (see TestAppOptions), read when the app starts. */
+  app?: () => TestAppOptions;
 }): RuntimeContext<S> {
   const scope = options.scope ?? "file";
   const { setup, teardown } = setupHooks(scope);
@@ -145,7 +147,7 @@ export function useRuntime<S extends { url: string; close(): Promise<void> }>(op
     sink = await options.startSink();
   });
   const env = () => (typeof options.env === "function" ? options.env() : options.env);
-  const ctx = useTestApp(() => ({ ...egressAllowFor(sink!.url), ...env() }), scope);
+  const ctx = useTestApp(() => ({ ...egressAllowFor(sink!.url), ...env() }), scope, options.app);
   const workers: WorkerProcess[] = [];
   setup(async () => {
     const started = Array.from({ length: options.workers ?? 1 }, () => startWorkerProcess(ctx.app));

@@ -83,9 +83,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Reach Postgres through this local port (a proxy a test can cut) instead of directly; workers too. */
+  databasePort?: number;
+}
+
 /** Starts the real app (API on an ephemeral port) against a fresh database and a private Redis key prefix. */
-export async function startTestApp(envOverrides: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(overrides: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
+  const envOverrides = options.databasePort ? { DATABASE_URL: withPort(database.url, options.databasePort), ...overrides } : overrides;
   const redisPrefix = `sluice-test-${randomBytes(6).toString("hex")}`;
   const env = loadEnv({
     NODE_ENV: "test",
@@ -151,6 +157,12 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
   };
 }
 
+function withPort(url: string, port: number): string {
+  const parsed = new URL(url);
+  parsed.port = String(port);
+  return parsed.toString();
+}
+
 /** The app and tenant a test file shares; filled in by `useTestApp`'s beforeAll. */
 export interface TestContext {
   readonly app: TestApp;
@@ -175,11 +187,12 @@ export function setupHooks(scope: SetupScope) {
 export function useTestApp(
   envOverrides: Record<string, string> | (() => Record<string, string>) = {},
   scope: SetupScope = "file",
+  options: () => TestAppOptions = () => ({}),
 ): TestContext {
   const { setup, teardown } = setupHooks(scope);
   const context = {} as { app: TestApp; tenant: Tenant };
   setup(async () => {
-    context.app = await startTestApp(typeof envOverrides === "function" ? envOverrides() : envOverrides);
+    context.app = await startTestApp(typeof envOverrides === "function" ? envOverrides() : envOverrides, options());
     context.tenant = await context.app.createTenant();
   });
   teardown(() => context.app?.close());
