@@ -19,9 +19,18 @@ export interface FinalOutcome {
  * and finished, each step in one script.
  */
 export class CallStore {
-  /** The calls of one org ending within 5 ms are freed in one step (the org's capacity, CONTRACT §11). */
+  /**
+   * The calls of one org ending within 5 ms are freed in one step (the org's capacity, CONTRACT §11), then no longer
+   * noted as unreleased in their lanes.
+   */
   private readonly releases = new TickBatcher<string, void>(5, async (orgId, callIds) => {
     await this.budget.release(orgId, callIds);
+    const byLane = new Map<string, string[]>();
+    for (const callId of callIds) {
+      const [lane, own] = splitCallId(callId);
+      byLane.set(lane, [...(byLane.get(lane) ?? []), own]);
+    }
+    await Promise.all([...byLane].map(([lane, owns]) => this.redis.zrem(this.keys.unreleased(lane), ...owns)));
     return callIds.map(() => undefined);
   });
 
@@ -30,7 +39,7 @@ export class CallStore {
     private readonly keys: RuntimeKeys,
     private readonly budget: OrgBudget,
   ) {
-    redis.defineCommand("sluiceFinishCall", { numberOfKeys: 7, lua: FINISH });
+    redis.defineCommand("sluiceFinishCall", { numberOfKeys: 8, lua: FINISH });
     redis.defineCommand("sluiceRequeueCall", { numberOfKeys: 1, lua: REQUEUE });
     redis.defineCommand("sluiceSaveSpent", { numberOfKeys: 1, lua: SAVE_SPENT });
     redis.defineCommand("sluiceRollBackCall", { numberOfKeys: 1, lua: ROLL_BACK });
@@ -134,9 +143,10 @@ export class CallStore {
    * sweeper is counted once. In the same step, a call with a callbackUrl joins its lane's callback outbox (CONTRACT
    * §10: every terminal state is called back), and a call that did not succeed keeps its request for a replay. A
    * success also ends the backoff of its lane's header-less 429/503s (`backoffKey`, CONTRACT §6). Then the org's
-   * queue slot and bytes are freed (a separate step: they live in the org's slot; the reconciler frees them if this
-   * process dies in between). The job itself is removed by whoever holds it (the worker completing it, the sweeper
-   * removing it). Returns what happened: `callback` when the call ended with a callback to deliver.
+   * queue slot and bytes are freed (a separate step: they live in the org's slot). Until then the call is noted as
+   * unreleased in its lane, where the reconciler finds it if this process dies in between. The job itself is
+   * removed by whoever holds it (the worker completing it, the sweeper removing it). Returns what happened:
+   * `callback` when the call ended with a callback to deliver.
    */
   async finish(
     callId: string,
@@ -155,6 +165,7 @@ export class CallStore {
       this.keys.callback(callId),
       this.keys.callbackOutbox(laneOfCall),
       this.keys.replay(callId),
+      this.keys.unreleased(laneOfCall),
       sent ? 1 : 0,
       RECORD_TTL_MS,
       outcome.state,
@@ -195,7 +206,8 @@ redis.call('HSET', KEYS[1], '${JOB_FIELDS.state}', '${ROLLED_BACK}')
 return 1
 `;
 
-// KEYS: job, finished record, lane stats, backoff of the call's pause, callback, lane's callback outbox, replay.
+// KEYS: job, finished record, lane stats, backoff of the call's pause, callback, lane's callback outbox, replay,
+// lane's unreleased calls (until its org's count frees the call: see Reconciler).
 // ARGV: sent (1: the call was sent, its success ends the backoff), ttlMs, final state, latency field or '', latency
 // ms, completedAt, the record's tail (finishedTail), org, the call's own id. Builds the finished record (see
 // call-record.ts) from the job's name (jobName: method, URL, bytes, callbackUrl, replayOf), timestamp and fields;
@@ -208,6 +220,7 @@ if job[1] and job[1] ~= 'sending' then return -1 end
 local method, url, rest = string.match(job[2] or '', '^(%S+) (%S+) %d+(.*)$')
 local callbackUrl, replayOf = string.match(rest or '', '^ (%S+) (%S+)$')
 redis.call('HSET', KEYS[1], '${JOB_FIELDS.state}', ARGV[3])
+redis.call('ZADD', KEYS[8], ARGV[6], ARGV[9])
 local replayed = 'null'
 if replayOf and replayOf ~= '-' then replayed = '"' .. replayOf .. '"' end
 local record = '["' .. ARGV[3] .. '",' .. (job[4] or '0') .. ',' .. (job[3] or '0') .. ',' .. (job[5] or 'null') .. ',' ..

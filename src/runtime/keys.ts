@@ -51,6 +51,14 @@ export interface RuntimeKeys {
   orgCalls(orgId: string): string;
   /** Orgs that may have non-terminal calls (ZSET: org → last acceptance ms): the reconciler's scope. */
   liveOrgs(): string;
+  /** Calls whose room is reserved and whose jobs may not be written yet (ZSET: call id → reserved at, ms). */
+  orgReserving(orgId: string): string;
+  /** The lanes the org's calls joined (ZSET: lane id → last acceptance ms): where its unreleased calls may be. */
+  orgLanes(orgId: string): string;
+  /** Up to which index score the org's calls were checked for being left past their retention. */
+  orgExpiryChecked(orgId: string): string;
+  /** A lane's ended calls not yet freed in their org's count (ZSET: the call's own id → ended at, ms). */
+  unreleased(laneId: string): string;
   /** A finished call's callback: its URL, org, state, attempts and last status (HASH). */
   callback(callId: string): string;
   /** A lane's callbacks to deliver (ZSET: the call's own id → when its next attempt is due, ms). */
@@ -152,6 +160,10 @@ export function runtimeKeys(prefix: string): RuntimeKeys {
     orgQueuedBytes: (orgId) => `${org(orgId)}:queued-bytes`,
     orgCalls: (orgId) => `${org(orgId)}:calls`,
     liveOrgs: () => `${rt}:orgs:live`,
+    orgReserving: (orgId) => `${org(orgId)}:reserving`,
+    orgLanes: (orgId) => `${org(orgId)}:lanes`,
+    orgExpiryChecked: (orgId) => `${org(orgId)}:expiry-checked`,
+    unreleased: (lane) => `${rt}:{${lane}}:unreleased`,
     callback: inCallSlot("callback"),
     callbackOutbox: (lane) => `${rt}:{${lane}}:callbacks`,
     callbackLanes: () => `${rt}:lanes:callbacks`,

@@ -1,24 +1,32 @@
 import type { RedisClient } from "../shared/redis.js";
 import type { RuntimeKeys } from "./keys.js";
 
-// KEYS: org live calls, org queued bytes, org call index. ARGV: max calls, bytes in all, max bytes, index cutoff
-// score, then (call id, bytes, index score) per call. Reserves every call or none: -1 when the calls would exceed their
-// bound, -2 the bytes. Index scores are computed by the caller: Lua would print them with 14 digits.
+// KEYS: org live calls, org queued bytes, org call index, org reservations, org lanes. ARGV: max calls, bytes in all,
+// max bytes, index cutoff score, now, how many lanes, the lanes, then (call id, bytes, index score) per call.
+// Reserves every call or none: -1 when the calls would exceed their bound, -2 the bytes. The calls are also noted as
+// being reserved (until their jobs are written) and their lanes as the org's. Index scores are computed by the caller:
+// Lua would print them with 14 digits.
 const RESERVE = `
-local n = (#ARGV - 4) / 3
+local lanes = tonumber(ARGV[6])
+local first = 7 + lanes
+local n = (#ARGV - first + 1) / 3
 if redis.call('ZCARD', KEYS[1]) + n > tonumber(ARGV[1]) then return -1 end
 if tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(ARGV[2]) > tonumber(ARGV[3]) then return -2 end
-local live, index = {}, {}
-for i = 5, #ARGV, 3 do
+local live, index, reserving = {}, {}, {}
+for i = first, #ARGV, 3 do
   live[#live + 1] = ARGV[i + 1]
   live[#live + 1] = ARGV[i]
   index[#index + 1] = ARGV[i + 2]
   index[#index + 1] = ARGV[i]
+  reserving[#reserving + 1] = ARGV[5]
+  reserving[#reserving + 1] = ARGV[i]
 end
 redis.call('ZADD', KEYS[1], unpack(live))
 redis.call('INCRBY', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[3], unpack(index))
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[4])
+redis.call('ZADD', KEYS[4], unpack(reserving))
+for i = 7, first - 1 do redis.call('ZADD', KEYS[5], ARGV[5], ARGV[i]) end
 return 1
 `;
 
@@ -61,13 +69,21 @@ export class OrgBudget {
     /** How long a call can be listed: its retention, then its record's life. */
     private readonly listedMs: number,
   ) {
-    redis.defineCommand("sluiceReserveBudget", { numberOfKeys: 3, lua: RESERVE });
+    redis.defineCommand("sluiceReserveBudget", { numberOfKeys: 5, lua: RESERVE });
     redis.defineCommand("sluiceReleaseBudget", { numberOfKeys: 2, lua: RELEASE });
     redis.defineCommand("sluiceForgetOrg", { numberOfKeys: 1, lua: FORGET_ORG });
   }
 
-  /** Reserves room for the calls and indexes them; the org is named a live org first, so no reservation goes unseen. */
-  async reserve(orgId: string, calls: { callId: string; bytes: number }[], limits: { maxCalls: number; maxBytes: number }): Promise<Reservation> {
+  /**
+   * Reserves room for the calls (of `lanes`) and indexes them; the org is named a live org first, so no reservation
+   * goes unseen. Once their jobs are written (or rolled back), `settled` ends the reservation.
+   */
+  async reserve(
+    orgId: string,
+    calls: { callId: string; bytes: number }[],
+    lanes: string[],
+    limits: { maxCalls: number; maxBytes: number },
+  ): Promise<Reservation> {
     const now = Date.now();
     await this.redis.zadd(this.keys.liveOrgs(), now, orgId);
     const bytes = calls.reduce((sum, call) => sum + call.bytes, 0);
@@ -76,13 +92,64 @@ export class OrgBudget {
       this.keys.orgLive(orgId),
       this.keys.orgQueuedBytes(orgId),
       this.keys.orgCalls(orgId),
+      this.keys.orgReserving(orgId),
+      this.keys.orgLanes(orgId),
       limits.maxCalls,
       bytes,
       limits.maxBytes,
       indexScore(now - this.listedMs, 0),
+      now,
+      lanes.length,
+      ...lanes,
       ...perCall,
     );
     return reply === -1 ? "too-many-calls" : reply === -2 ? "too-many-bytes" : "reserved";
+  }
+
+  /** The calls' jobs are written (or rolled back): their reservation is no longer the reconciler's business. */
+  async settled(orgId: string, callIds: string[]): Promise<void> {
+    if (callIds.length) await this.redis.zrem(this.keys.orgReserving(orgId), ...callIds);
+  }
+
+  /** Calls reserved before `beforeMs` and still not settled (their API may have died), at most `count`. */
+  async unsettled(orgId: string, beforeMs: number, count: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.orgReserving(orgId), "-inf", beforeMs, "LIMIT", 0, count);
+  }
+
+  /** The lanes the org's calls joined, with when a call last did (ms). */
+  async lanes(orgId: string): Promise<{ laneId: string; joinedAt: number }[]> {
+    const flat = await this.redis.zrange(this.keys.orgLanes(orgId), "0", "-1", "WITHSCORES");
+    const lanes: { laneId: string; joinedAt: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) lanes.push({ laneId: flat[i]!, joinedAt: Number(flat[i + 1]) });
+    return lanes;
+  }
+
+  async forgetLane(orgId: string, laneId: string): Promise<void> {
+    await this.redis.zrem(this.keys.orgLanes(orgId), laneId);
+  }
+
+  /**
+   * The org's calls accepted after the index position `after` and before `beforeMs`, oldest first, at most `count`,
+   * with the position of the last one: the reconciler's way through the calls that may be left past their retention.
+   */
+  async acceptedBefore(orgId: string, beforeMs: number, count: number): Promise<{ callIds: string[]; last?: string }> {
+    const after = (await this.redis.get(this.keys.orgExpiryChecked(orgId))) ?? "-inf";
+    const from = after === "-inf" ? after : `(${after}`;
+    const flat = await this.redis.zrangebyscore(this.keys.orgCalls(orgId), from, indexScore(beforeMs, 0), "WITHSCORES", "LIMIT", 0, count);
+    const callIds = flat.filter((_, i) => i % 2 === 0);
+    return { callIds, ...(flat.length ? { last: flat.at(-1)! } : {}) };
+  }
+
+  /** Records that the org's calls up to index position `score` were checked. */
+  async checkedUpTo(orgId: string, score: string): Promise<void> {
+    await this.redis.set(this.keys.orgExpiryChecked(orgId), score);
+  }
+
+  /** Which of these calls are still counted as live. */
+  async stillLive(orgId: string, callIds: string[]): Promise<string[]> {
+    if (!callIds.length) return [];
+    const scores = await this.redis.zmscore(this.keys.orgLive(orgId), ...callIds);
+    return callIds.filter((_, i) => scores[i] !== null);
   }
 
   /** Frees the calls that are still live; returns the bytes freed. */
@@ -95,11 +162,6 @@ export class OrgBudget {
   async queued(orgId: string): Promise<{ calls: number; bytes: number }> {
     const [calls, bytes] = await Promise.all([this.redis.zcard(this.keys.orgLive(orgId)), this.redis.get(this.keys.orgQueuedBytes(orgId))]);
     return { calls, bytes: Number(bytes ?? 0) };
-  }
-
-  /** A page of the org's live calls, from `start` (by id order). */
-  async liveCalls(orgId: string, start: number, count: number): Promise<string[]> {
-    return this.redis.zrange(this.keys.orgLive(orgId), String(start), String(start + count - 1));
   }
 
   /** Orgs that may have non-terminal calls, with when they last had calls accepted (ms). */

@@ -216,7 +216,8 @@ export class CallService {
     const withCallback = prepared.flatMap(({ call, lane }) => (call.callbackUrl ? [laneId(lane)] : []));
     if (withCallback.length) await this.deps.callbacks.touch(new Set(withCallback));
     const budgeted = prepared.map(({ bytes }, i) => ({ callId: callIds[i]!, bytes }));
-    const reserved = await this.deps.budget.reserve(orgId, budgeted, limits);
+    const laneIds = [...new Set(prepared.map(({ lane }) => laneId(lane)))];
+    const reserved = await this.deps.budget.reserve(orgId, budgeted, laneIds, limits);
     if (reserved === "too-many-calls") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_PER_ORG", max: maxQueuedPerOrg, unit: "calls" });
     if (reserved === "too-many-bytes") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_BYTES_PER_ORG", max: maxQueuedBytesPerOrg, unit: "bytes" });
     const jobs = prepared.map(({ call, body, headers, bytes, lane, version }, i) => {
@@ -254,11 +255,19 @@ export class CallService {
       }
     } catch (error) {
       // Nothing accepted half-way: give the capacity back and roll the calls back (a job already written stays
-      // until a worker or the sweeper removes it, and is never sent).
+      // until a worker or the sweeper removes it, and is never sent). If this process dies before either, the
+      // reconciler finds the reservation unsettled and does it.
       await Promise.all([this.deps.budget.release(orgId, callIds), this.deps.records.rollBack(callIds)]);
+      await this.settle(orgId, callIds);
       throw error;
     }
+    await this.settle(orgId, callIds);
     return jobs.map(({ lane, version }, i) => accepted(callIds[i]!, lane, version));
+  }
+
+  /** Ends the calls' reservation; if that fails, the reconciler ends it (the calls are accepted or refused already). */
+  private async settle(orgId: string, callIds: string[]): Promise<void> {
+    await this.deps.budget.settled(orgId, callIds).catch(() => undefined);
   }
 
   /** The org's active runtime version decides, per call, between its throttled queue and the org's unthrottled one. */

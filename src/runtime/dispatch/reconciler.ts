@@ -1,28 +1,33 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../shared/logger.js";
 import { JOB_FIELDS, ROLLED_BACK } from "../call-record.js";
 import type { FinalOutcome } from "../call-store.js";
-import { splitCallId, throttledLane, unthrottledLane, versionOfCall, type Lane } from "../keys.js";
+import { joinCallId, splitCallId, throttledLane, unthrottledLane, versionOfCall, type Lane } from "../keys.js";
 import type { RuntimeStores } from "../runtime-stores.js";
 
 const PAGE = 1000;
-/**
- * A call found ended but still counted is looked at again this much later before it is freed: in between, the
- * process that ended it frees it itself (within milliseconds), and a submission being accepted writes its jobs.
- */
-const CONFIRM_AFTER_MS = 2000;
+/** How long an acceptance may take between reserving room and settling it before the reconciler steps in. */
+const SETTLE_WITHIN_MS = 30_000;
+/** How long a process may take between ending a call and freeing it before the reconciler frees it. */
+const RELEASE_WITHIN_MS = 10_000;
+/** How long after its retention a call still non-terminal is ended `expired` by the reconciler. */
+const OVERDUE_AFTER_MS = 60_000;
 /** An org without live calls is forgotten once no call was accepted for it for this long. */
 const FORGET_ORG_AFTER_MS = 10 * 60_000;
 const NON_TERMINAL = new Set<string | null>([null, "sending"]);
 
-type Found = { kind: "live"; acceptedAt: number } | { kind: "ended" };
+type Found = "live" | "ended";
 
 /**
- * Keeps each org's count of queued calls true (CONTRACT §10), whatever crashed. The count is the set of the org's
- * non-terminal calls; a process that dies after a call's end and before freeing it (a different slot), or an API
- * that dies after reserving room and before writing the calls, leaves ids in the set that no live call backs. Every
- * pass (any worker process, one at a time) frees those, and ends as `expired` any call still non-terminal past
- * its retention plus a margin, whichever lane or worker it was left in.
+ * Keeps each org's count of queued calls true, and ends calls left behind (CONTRACT §10), whatever crashed. Each
+ * pass (any worker process, one at a time) looks, per org that may have live calls, only where a crash leaves
+ * traces, never at every queued call:
+ * - reservations an API never settled (it died between reserving room and writing the calls, or before noting it
+ *   did): calls whose jobs were never written, or were rolled back, are freed;
+ * - calls its lanes note as ended but not freed (a process died between ending a call, in the lane's slot, and
+ *   freeing it, in the org's): freed;
+ * - calls accepted since the last pass's horizon and more than the retention plus a minute ago that are still
+ *   counted: any still non-terminal (a lane no worker serves, a lost job) is ended `expired`, with its callback.
+ * Freeing is idempotent: a call freed twice (by its process come back, say) is freed once.
  */
 export class Reconciler {
   constructor(
@@ -39,79 +44,84 @@ export class Reconciler {
     if ((await redis.set(lock, String(process.pid), "PX", lockMs, "NX")) !== "OK") return;
     try {
       for (const { orgId, seenAt } of await budget.liveOrgs()) {
-        const live = await this.reconcileOrg(orgId);
-        if (live === 0 && Date.now() - Number(seenAt) > FORGET_ORG_AFTER_MS) await budget.forgetOrg(orgId, seenAt);
+        await this.settleReservations(orgId);
+        await this.releaseEnded(orgId);
+        await this.expireOverdue(orgId);
+        const idle = Date.now() - Number(seenAt) > FORGET_ORG_AFTER_MS;
+        if (idle && (await budget.queued(orgId)).calls === 0) await budget.forgetOrg(orgId, seenAt);
       }
     } finally {
       await redis.del(lock);
     }
   }
 
-  /** Returns how many live calls the org has left. */
-  private async reconcileOrg(orgId: string): Promise<number> {
+  /** Short retentions (tests) shorten every grace period with them. */
+  private within(ms: number): number {
+    return Math.min(ms, this.deps.retentionMs);
+  }
+
+  private async settleReservations(orgId: string): Promise<void> {
     const { budget, logger } = this.deps;
-    const overdueBefore = Date.now() - this.deps.retentionMs - Math.min(60_000, this.deps.retentionMs);
-    const ended: string[] = [];
-    let live = 0;
-    for (let start = 0; ; start += PAGE) {
-      const page = await budget.liveCalls(orgId, start, PAGE);
-      const found = await this.find(page);
-      page.forEach((callId, i) => {
-        const call = found[i]!;
-        if (call.kind === "ended") ended.push(callId);
-        else live += 1;
-      });
-      const overdue = page.filter((_, i) => {
-        const call = found[i]!;
-        return call.kind === "live" && call.acceptedAt < overdueBefore;
-      });
-      await this.expireOverdue(orgId, overdue);
-      if (page.length < PAGE) break;
-    }
-    if (!ended.length) return live;
-    await sleep(CONFIRM_AFTER_MS);
-    const again = await this.find(ended);
-    const stale = ended.filter((_, i) => again[i]!.kind === "ended");
-    const freedBytes = await budget.release(orgId, stale);
-    if (stale.length) logger.warn({ orgId, calls: stale.length, bytes: freedBytes }, "freed ended calls still counted as queued");
-    return live;
+    const unsettled = await budget.unsettled(orgId, Date.now() - this.within(SETTLE_WITHIN_MS), PAGE);
+    if (!unsettled.length) return;
+    const found = await this.find(unsettled);
+    // A call whose job exists was accepted: it is freed when it ends. The others never were (or were rolled back).
+    const never = unsettled.filter((_, i) => found[i] === "ended");
+    const freed = await budget.release(orgId, never);
+    await budget.settled(orgId, unsettled);
+    if (freed > 0) logger.warn({ orgId, calls: never.length, bytes: freed }, "freed room reserved for calls never queued");
   }
 
-  /** Whether each call is still live (its job exists and has not ended) and when it was accepted. */
-  private async find(callIds: string[]): Promise<Found[]> {
-    if (!callIds.length) return [];
-    const { redis, keys } = this.deps;
-    const pipeline = redis.pipeline();
-    for (const callId of callIds) {
-      pipeline.hmget(keys.job(callId), "timestamp", JOB_FIELDS.state);
-      pipeline.exists(keys.call(callId));
+  private async releaseEnded(orgId: string): Promise<void> {
+    const { budget, redis, keys, logger } = this.deps;
+    const before = Date.now() - this.within(RELEASE_WITHIN_MS);
+    for (const { laneId, joinedAt } of await budget.lanes(orgId)) {
+      const key = keys.unreleased(laneId);
+      const owns = await redis.zrangebyscore(key, "-inf", before, "LIMIT", 0, PAGE);
+      if (owns.length) {
+        const freed = await budget.release(orgId, owns.map((own) => joinCallId(laneId, own)));
+        await redis.zrem(key, ...owns);
+        if (freed > 0) logger.warn({ orgId, laneId, calls: owns.length, bytes: freed }, "freed ended calls still counted as queued");
+      } else if (Date.now() - joinedAt > this.deps.retentionMs + OVERDUE_AFTER_MS && (await redis.zcard(key)) === 0) {
+        // No call of this lane can still be live or end any more.
+        await budget.forgetLane(orgId, laneId);
+      }
     }
-    const replies = (await pipeline.exec())!.map(([error, reply]) => {
-      if (error) throw error;
-      return reply;
-    });
-    return callIds.map((_, i): Found => {
-      const [timestamp, state] = replies[2 * i] as (string | null)[];
-      const finished = replies[2 * i + 1] as number;
-      if (finished || !timestamp || state === ROLLED_BACK || !NON_TERMINAL.has(state ?? null)) return { kind: "ended" };
-      return { kind: "live", acceptedAt: Number(timestamp) };
-    });
   }
 
-  /** Ends calls left non-terminal past their retention (a lane no worker serves any more, a lost job). */
-  private async expireOverdue(orgId: string, callIds: string[]): Promise<void> {
-    const { records, queues, logger } = this.deps;
-    if (!callIds.length) return;
+  private async expireOverdue(orgId: string): Promise<void> {
+    const { budget, records, queues, logger } = this.deps;
+    const { callIds, last } = await budget.acceptedBefore(orgId, Date.now() - this.deps.retentionMs - this.within(OVERDUE_AFTER_MS), PAGE);
+    if (!last) return;
+    const counted = await budget.stillLive(orgId, callIds);
+    const found = await this.find(counted);
+    const overdue = counted.filter((_, i) => found[i] === "live");
     const expired: FinalOutcome = { state: "expired", error: "not sent within the queue retention (6 h)" };
     await Promise.all(
-      callIds.map(async (callId) => {
+      overdue.map(async (callId) => {
         const lane = laneOf(callId, orgId);
         await records.finish(callId, orgId, lane, expired);
         // A job a worker still holds cannot be removed: that worker finds the call ended and completes it.
         await queues.get(lane).remove(splitCallId(callId)[1]).catch(() => undefined);
       }),
     );
-    logger.warn({ orgId, calls: callIds.length }, "expired calls left non-terminal past their retention");
+    // Ended but counted: its lane's note was lost with its process (or predates it), so it is freed here.
+    await budget.release(orgId, counted.filter((_, i) => found[i] === "ended"));
+    await budget.checkedUpTo(orgId, last);
+    if (overdue.length) logger.warn({ orgId, calls: overdue.length }, "expired calls left non-terminal past their retention");
+  }
+
+  /** Whether each call is still live: its job exists, is not rolled back and has not ended. */
+  private async find(callIds: string[]): Promise<Found[]> {
+    if (!callIds.length) return [];
+    const { redis, keys } = this.deps;
+    const pipeline = redis.pipeline();
+    for (const callId of callIds) pipeline.hmget(keys.job(callId), "timestamp", JOB_FIELDS.state);
+    const replies = (await pipeline.exec())!.map(([error, reply]) => {
+      if (error) throw error;
+      return reply as (string | null)[];
+    });
+    return replies.map(([timestamp, state]) => (timestamp && state !== ROLLED_BACK && NON_TERMINAL.has(state ?? null) ? "live" : "ended"));
   }
 }
 

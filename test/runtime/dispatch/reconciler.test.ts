@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { CallStore } from "../../../src/runtime/call-store.js";
 import { Reconciler } from "../../../src/runtime/dispatch/reconciler.js";
-import { newCallId, unthrottledLane } from "../../../src/runtime/keys.js";
+import { laneId, newCallId, splitCallId, unthrottledLane } from "../../../src/runtime/keys.js";
 import { OrgBudget } from "../../../src/runtime/org-budget.js";
 import { RuntimeQueues } from "../../../src/runtime/queues.js";
 import { RECORD_TTL_MS } from "../../../src/runtime/settings.js";
@@ -33,14 +33,32 @@ const queued = async (orgId: string) => {
 };
 
 describe("the reconciler", () => {
-  it("frees room an API reserved and never filled (it died before writing the calls)", async () => {
+  it("frees room an API reserved and never filled (it died before writing the calls), once its grace has passed", async () => {
     const tenant = await ctx.app.createTenant();
     const { budget, reconciler } = stores();
-    const ghosts = [newCallId(unthrottledLane(tenant.orgId)), newCallId(unthrottledLane(tenant.orgId))];
-    expect(await budget.reserve(tenant.orgId, ghosts.map((callId) => ({ callId, bytes: 500 })), { maxCalls: 10, maxBytes: 10_000 })).toBe("reserved");
+    const lane = unthrottledLane(tenant.orgId);
+    const ghosts = [newCallId(lane), newCallId(lane)];
+    const reserved = await budget.reserve(tenant.orgId, ghosts.map((callId) => ({ callId, bytes: 500 })), [laneId(lane)], { maxCalls: 10, maxBytes: 10_000 });
+    expect(reserved).toBe("reserved");
     expect(await queued(tenant.orgId)).toEqual({ calls: 2, bytes: 1000 });
+    // Within its grace the acceptance may still be writing the calls.
+    await reconciler.reconcile(10_000);
+    expect(await queued(tenant.orgId)).toEqual({ calls: 2, bytes: 1000 });
+    await sleep(RETENTION_MS + 100);
     await reconciler.reconcile(10_000);
     expect(await queued(tenant.orgId)).toEqual({ calls: 0, bytes: 0 });
+    expect(await ctx.app.redis.zcard(ctx.app.keys.orgReserving(tenant.orgId))).toBe(0);
+  });
+
+  it("keeps counted a call whose API wrote it and died before settling its reservation", async () => {
+    const tenant = await ctx.app.createTenant();
+    const { reconciler } = stores();
+    const res = await ctx.app.request().post("/runtime/calls").set(tenant.headers()).send({ method: "GET", url: `${rt.sink.url}/reconcile/written` });
+    const callId = res.body.callId as string;
+    await ctx.app.redis.zadd(ctx.app.keys.orgReserving(tenant.orgId), 0, callId);
+    await reconciler.reconcile(10_000);
+    expect((await queued(tenant.orgId)).calls).toBe(1);
+    expect(await ctx.app.redis.zcard(ctx.app.keys.orgReserving(tenant.orgId))).toBe(0);
   });
 
   it("frees a call that ended without being freed (its worker died in between), and keeps live calls counted", async () => {
@@ -53,18 +71,21 @@ describe("the reconciler", () => {
     };
     const ended = await submit("/reconcile/ended");
     const live = await submit("/reconcile/live");
-    const before = await queued(tenant.orgId);
-    expect(before.calls).toBe(2);
-    // What a worker does to end a call, but for freeing it: the record is written, the count still holds the call.
+    expect((await queued(tenant.orgId)).calls).toBe(2);
+    // What a worker leaves when it dies right after ending a call: the job ended, the record written, the call noted
+    // as unreleased in its lane, and still counted in its org.
+    const [lane, own] = splitCallId(ended);
     await ctx.app.redis.eval(
       `redis.call('HSET', KEYS[1], 'call.state', 'succeeded'); redis.call('SET', KEYS[2], '["succeeded",1,0,0,0,"POST","x",null,null]')`,
       2, ctx.app.keys.job(ended), ctx.app.keys.call(ended),
     );
+    await ctx.app.redis.zadd(ctx.app.keys.unreleased(lane), 0, own);
     await reconciler.reconcile(10_000);
     const after = await queued(tenant.orgId);
     const liveBytes = Number(await ctx.app.redis.zscore(ctx.app.keys.orgLive(tenant.orgId), live));
     expect(liveBytes).toBeGreaterThan(0);
     expect(after).toEqual({ calls: 1, bytes: liveBytes });
+    expect(await ctx.app.redis.zcard(ctx.app.keys.unreleased(lane))).toBe(0);
     // Freeing it again (the worker coming back, say) frees nothing more.
     expect(await budget.release(tenant.orgId, [ended])).toBe(0);
     expect(await queued(tenant.orgId)).toEqual(after);
@@ -83,7 +104,8 @@ describe("the reconciler", () => {
     await reconciler.reconcile(10_000);
     expect(await getCall({ app: ctx.app, tenant }, callId)).toMatchObject({ state: "expired", callback: { state: "pending" } });
     expect(await queued(tenant.orgId)).toEqual({ calls: 0, bytes: 0 });
-    expect(await ctx.app.redis.zscore(ctx.app.keys.callbackOutbox(callId.split(".")[0]!), callId.split(".")[1]!)).not.toBeNull();
+    const [lane, own] = splitCallId(callId);
+    expect(await ctx.app.redis.zscore(ctx.app.keys.callbackOutbox(lane), own)).not.toBeNull();
     expect(await ctx.app.redis.exists(ctx.app.keys.job(callId))).toBe(0);
   });
 
