@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { CallbackSecrets } from "../../../src/runtime/callbacks/callback-secrets.js";
 import type { CallRecord } from "../../../src/runtime/accept/call.schema.js";
 import { deployConfig, getCall, undeploy, useRuntime, waitForCallStates } from "../../support/runtime.js";
+import { loopbackHostName } from "../../support/loopback-name.js";
 import { startSink, type Arrival } from "../../support/sink.js";
 import { waitFor } from "../../support/timing.js";
 
@@ -35,9 +36,9 @@ function verified(arrival: Arrival, secret: string): CallRecord {
 }
 
 /** Polls the record until its callback reaches `state`. */
-async function callbackState(callId: string, state: string): Promise<CallRecord> {
+async function callbackState(callId: string, state: string, as = ctx): Promise<CallRecord> {
   let record: CallRecord | undefined;
-  await waitFor(async () => (record = await getCall(ctx, callId)).callback?.state === state, { timeoutMs: 10_000, message: `callback ${state}` });
+  await waitFor(async () => (record = await getCall(as, callId)).callback?.state === state, { timeoutMs: 10_000, message: `callback ${state}` });
   return record!;
 }
 
@@ -108,6 +109,22 @@ describe("a callback", () => {
     expect(posted).toMatchObject({ callId, state: "expired" });
     expect(rt.sink.arrivalsFor("/expire/late")).toHaveLength(0);
     await callbackState(callId, "delivered");
+    // An expired call can be sent again, as a new call naming it.
+    const replayed = await ctx.app.request().post(`/runtime/calls/${callId}/replay`).set(ctx.tenant.headers());
+    expect(replayed.status, JSON.stringify(replayed.body)).toBe(202);
+    expect(replayed.body).toMatchObject({ state: "queued", replayOf: callId });
+  });
+
+  it("a callback to an address the egress policy denies (a name resolving to loopback) fails at once, untried again", async () => {
+    // Another org: the expiry test paused this one's calls to the sink.
+    const other = { app: ctx.app, tenant: await ctx.app.createTenant() };
+    const host = await loopbackHostName();
+    const callId = await submit({ method: "POST", url: `${rt.sink.url}/call/denied-callback`, callbackUrl: `http://${host}:1/callback` }, other.tenant);
+    const record = await callbackState(callId, "failed", other);
+    expect(record.callback).toEqual({ state: "failed", attempts: 1 });
+    expect(record.state).toBe("succeeded");
+    await sleep(4 * RETRY_MS + 300);
+    expect((await getCall(other, callId)).callback).toEqual({ state: "failed", attempts: 1 });
   });
 
   it("a call dropped at the end of a drain is called back with its dropped record", async () => {
