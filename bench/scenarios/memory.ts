@@ -78,8 +78,8 @@ export async function bytesPerFinishedRecord(bench: Bench, sink: Sink, options: 
   const workers = await bench.startWorkers(1);
   await sink.take(calls.length, 120_000);
   // The last records are written just after their send arrives.
-  const queued = runtimeKeys(bench.redisPrefix).orgLive(tenant.orgId);
-  while ((await bench.redis.zcard(queued)) > 0) await sleep(100);
+  const queued = runtimeKeys(bench.redisPrefix).orgQueued(tenant.orgId);
+  while (Number(await bench.redis.get(queued)) > 0) await sleep(100);
   await Promise.all(workers.map((worker) => worker.stop()));
   const bytes = ((await usedMemory(bench)) - base) / calls.length;
   await bench.flushRedis();

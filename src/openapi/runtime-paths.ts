@@ -271,7 +271,7 @@ bounded number of calls, so it may hold fewer than \`limit\` records and still h
     parameters: [parameterRef("OrgId"), parameterRef("OptionalSandboxName"), parameterRef("RequestId")],
     responses: {
       200: jsonResponse("A page of records.", callList, {
-        failed: example("The failed calls", { calls: [callRecords["failed"]!.value], nextCursor: encodeCursor({ score: "1679486400000000", callId: EXAMPLE_CALL_ID }) }),
+        failed: example("The failed calls", { calls: [callRecords["failed"]!.value], nextCursor: encodeCursor({ hour: 466_524, index: 1200 }) }),
       }),
       400: errorResponse(
         400,

@@ -1,4 +1,5 @@
 import type { RedisClient } from "../shared/redis.js";
+import { RedisScript } from "../shared/redis-script.js";
 import { TickBatcher } from "../shared/tick-batcher.js";
 import type { CallRecord, CallState } from "./accept/call.schema.js";
 import { callbackView, finishedRecord, finishedTail, JOB_FIELDS, pendingRecord, recordedResponse, ROLLED_BACK } from "./call-record.js";
@@ -23,16 +24,18 @@ export class CallStore {
    * The calls of one org ending within 5 ms are freed in one step (the org's capacity, CONTRACT §11), then no longer
    * noted as unreleased in their lanes.
    */
-  private readonly releases = new TickBatcher<string, void>(5, async (orgId, callIds) => {
-    await this.budget.release(orgId, callIds);
+  private readonly releases = new TickBatcher<{ callId: string; bytes: number }, void>(5, async (orgId, ended) => {
+    await this.budget.release(orgId, ended.length, ended.reduce((sum, call) => sum + call.bytes, 0));
     const byLane = new Map<string, string[]>();
-    for (const callId of callIds) {
+    for (const { callId } of ended) {
       const [lane, own] = splitCallId(callId);
       byLane.set(lane, [...(byLane.get(lane) ?? []), own]);
     }
-    await Promise.all([...byLane].map(([lane, owns]) => this.redis.zrem(this.keys.unreleased(lane), ...owns)));
-    return callIds.map(() => undefined);
+    await Promise.all([...byLane].map(([lane, owns]) => this.redis.hdel(this.keys.unreleased(lane), ...owns)));
+    return ended.map(() => undefined);
   });
+
+  private readonly claimScript = new RedisScript(CLAIM_UNRELEASED);
 
   constructor(
     private readonly redis: RedisClient,
@@ -42,7 +45,7 @@ export class CallStore {
     redis.defineCommand("sluiceFinishCall", { numberOfKeys: 8, lua: FINISH });
     redis.defineCommand("sluiceRequeueCall", { numberOfKeys: 1, lua: REQUEUE });
     redis.defineCommand("sluiceSaveSpent", { numberOfKeys: 1, lua: SAVE_SPENT });
-    redis.defineCommand("sluiceRollBackCall", { numberOfKeys: 1, lua: ROLL_BACK });
+    redis.defineCommand("sluiceRollBackCall", { numberOfKeys: 2, lua: ROLL_BACK });
   }
 
   /**
@@ -122,6 +125,15 @@ export class CallStore {
     return { data: JSON.parse(data) as CallJob, ...(callbackUrl ? { callbackUrl } : {}) };
   }
 
+  /**
+   * Takes the lane's notes of calls that ended before `beforeMs` and were not freed yet (see finish): each is taken
+   * once, by whoever frees it. Returns how many calls and bytes to free, and how many notes are left.
+   */
+  async claimUnreleased(laneId: string, beforeMs: number): Promise<{ calls: number; bytes: number; left: number }> {
+    const [calls, bytes, left] = (await this.claimScript.run(this.redis, [this.keys.unreleased(laneId)], [beforeMs])) as number[];
+    return { calls: calls ?? 0, bytes: bytes ?? 0, left: left ?? 0 };
+  }
+
   /** A send answered by a pause signal: it does not count as an attempt after all, and the call waits again. */
   async requeue(callId: string): Promise<void> {
     await (this.redis as RedisWithScripts).sluiceRequeueCall(this.keys.job(callId));
@@ -132,9 +144,13 @@ export class CallStore {
     await (this.redis as RedisWithScripts).sluiceSaveSpent(this.keys.job(callId), spentMs);
   }
 
-  /** Calls of a submission that was refused after their jobs were written: never sent, never shown. */
-  async rollBack(callIds: string[]): Promise<void> {
-    await Promise.all(callIds.map((callId) => (this.redis as RedisWithScripts).sluiceRollBackCall(this.keys.job(callId))));
+  /**
+   * Calls of a submission that was refused: never sent, never shown, unless a worker took one already (it is sent,
+   * and ends as any call). True for each call that will never be sent (rolled back, or never written).
+   */
+  async rollBack(callIds: string[]): Promise<boolean[]> {
+    const rolled = callIds.map((callId) => (this.redis as RedisWithScripts).sluiceRollBackCall(this.keys.job(callId), this.keys.call(callId)));
+    return (await Promise.all(rolled)).map((reply) => reply === 1);
   }
 
   /**
@@ -144,7 +160,8 @@ export class CallStore {
    * §10: every terminal state is called back), and a call that did not succeed keeps its request for a replay. A
    * success also ends the backoff of its lane's header-less 429/503s (`backoffKey`, CONTRACT §6). Then the org's
    * queue slot and bytes are freed (a separate step: they live in the org's slot). Until then the call is noted as
-   * unreleased in its lane, where the reconciler finds it if this process dies in between. The job itself is
+   * unreleased in its lane, where the reconciler finds it if this process dies in between (and frees it again if
+   * this process dies after freeing it and before clearing the note: the count never goes below zero). The job itself is
    * removed by whoever holds it (the worker completing it, the sweeper removing it). Returns what happened:
    * `callback` when the call ended with a callback to deliver.
    */
@@ -176,11 +193,27 @@ export class CallStore {
       orgId,
       own,
     );
-    if (reply < 0) return "ended-before";
-    await this.releases.add(orgId, callId);
-    return reply === 2 ? "callback" : "finished";
+    const [bytes, callback] = reply;
+    if (bytes < 0) return "ended-before";
+    await this.releases.add(orgId, { callId, bytes });
+    return callback === 1 ? "callback" : "finished";
   }
 }
+
+// KEYS: a lane's unreleased notes. ARGV: before (ms). Takes the notes older than that: {calls, bytes, notes left}.
+const CLAIM_UNRELEASED = `
+local notes = redis.call('HGETALL', KEYS[1])
+local calls, bytes = 0, 0
+for i = 1, #notes, 2 do
+  local at, size = string.match(notes[i + 1], '^(%d+) (%d+)$')
+  if tonumber(at) < tonumber(ARGV[1]) then
+    redis.call('HDEL', KEYS[1], notes[i])
+    calls = calls + 1
+    bytes = bytes + tonumber(size)
+  end
+end
+return {calls, bytes, #notes / 2 - calls}
+`;
 
 // KEYS: job. Takes back the attempt a paused send counted, and marks the call queued unless it has ended.
 const REQUEUE = `
@@ -197,11 +230,11 @@ redis.call('HSET', KEYS[1], '${JOB_FIELDS.spentMs}', ARGV[1])
 return 1
 `;
 
-// KEYS: job. A call not ended yet becomes a rolled-back job, which workers and readers skip.
+// KEYS: job, finished record. A call no worker took yet becomes a rolled-back job, which workers and readers skip:
+// 1. 1 too for a job never written; 0 for a call taken (being sent, or ended: its job may be gone already).
 const ROLL_BACK = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local state = redis.call('HGET', KEYS[1], '${JOB_FIELDS.state}')
-if state and state ~= 'sending' then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 1 - redis.call('EXISTS', KEYS[2]) end
+if redis.call('HGET', KEYS[1], '${JOB_FIELDS.state}') then return 0 end
 redis.call('HSET', KEYS[1], '${JOB_FIELDS.state}', '${ROLLED_BACK}')
 return 1
 `;
@@ -211,16 +244,17 @@ return 1
 // ARGV: sent (1: the call was sent, its success ends the backoff), ttlMs, final state, latency field or '', latency
 // ms, completedAt, the record's tail (finishedTail), org, the call's own id. Builds the finished record (see
 // call-record.ts) from the job's name (jobName: method, URL, bytes, callbackUrl, replayOf), timestamp and fields;
-// cjson writes '/' as '\\/', which is undone in the URL. Returns -1 if the call had ended already or is not a call,
-// 2 if it has a callback to deliver, else 1.
+// cjson writes '/' as '\\/', which is undone in the URL. Returns {the bytes the call held, 1 if it has a callback to
+// deliver}, or {-1, 0} if the call had ended already or is not a call.
 const FINISH = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
 local job = redis.call('HMGET', KEYS[1], '${JOB_FIELDS.state}', 'name', 'timestamp', '${JOB_FIELDS.attempts}', '${JOB_FIELDS.sentAt}')
-if job[1] and job[1] ~= 'sending' then return -1 end
-local method, url, rest = string.match(job[2] or '', '^(%S+) (%S+) %d+(.*)$')
+if job[1] and job[1] ~= 'sending' then return {-1, 0} end
+local method, url, bytes, rest = string.match(job[2] or '', '^(%S+) (%S+) (%d+)(.*)$')
+bytes = bytes or '0'
 local callbackUrl, replayOf = string.match(rest or '', '^ (%S+) (%S+)$')
 redis.call('HSET', KEYS[1], '${JOB_FIELDS.state}', ARGV[3])
-redis.call('ZADD', KEYS[8], ARGV[6], ARGV[9])
+redis.call('HSET', KEYS[8], ARGV[9], ARGV[6] .. ' ' .. bytes)
 local replayed = 'null'
 if replayOf and replayOf ~= '-' then replayed = '"' .. replayOf .. '"' end
 local record = '["' .. ARGV[3] .. '",' .. (job[4] or '0') .. ',' .. (job[3] or '0') .. ',' .. (job[5] or 'null') .. ',' ..
@@ -241,14 +275,14 @@ if callbackUrl and callbackUrl ~= '-' then
   redis.call('HSET', KEYS[5], 'url', callbackUrl, 'org', ARGV[8], 'state', 'pending', 'attempts', 0, 'since', ARGV[6])
   redis.call('PEXPIRE', KEYS[5], ARGV[2])
   redis.call('ZADD', KEYS[6], ARGV[6], ARGV[9])
-  return 2
+  return {tonumber(bytes), 1}
 end
-return 1
+return {tonumber(bytes), 0}
 `;
 
 type RedisWithScripts = RedisClient & {
-  sluiceFinishCall(...args: (string | number)[]): Promise<number>;
+  sluiceFinishCall(...args: (string | number)[]): Promise<[number, number]>;
   sluiceRequeueCall(key: string): Promise<number>;
   sluiceSaveSpent(key: string, spentMs: number): Promise<number>;
-  sluiceRollBackCall(key: string): Promise<number>;
+  sluiceRollBackCall(job: string, record: string): Promise<number>;
 };

@@ -9,8 +9,8 @@ import { createHash, randomBytes } from "node:crypto";
  *   `<lane id>.<id>`, so both are found from the call's id alone;
  *   and, for a call that ended, its callback (`:callback:<id>`, and the lane's outbox `:callbacks`) and, unless it
  *   succeeded, its request for a replay (`:replay:<id>`);
- * - an org's tag: its non-terminal calls and their bytes, the index of its calls and its idempotency keys,
- *   `<prefix>:rt:{o-<org>}:*`, updated apart from the lane scripts;
+ * - an org's tag: its queued-call and byte counters, its reservations, the lists of its calls and its idempotency
+ *   keys, `<prefix>:rt:{o-<org>}:*`, updated apart from the lane scripts;
  * - the rest (the registries of lanes and orgs, locks, heartbeats) are single keys.
  * A drained runtime version's queue and lane state are deleted by pattern; its finished calls' records and its info
  * stay their 24 h.
@@ -44,20 +44,20 @@ export interface RuntimeKeys {
   call(callId: string): string;
   /** What the records of a throttled lane's calls name: its org, config and version (see CallStore). */
   laneInfo(runtimeVersionId: string): string;
-  /** The org's non-terminal calls (ZSET: call id → its bytes): its queued count is their number (CONTRACT §10). */
-  orgLive(orgId: string): string;
+  /** How many calls the org has queued (or being sent), and their bytes (CONTRACT §6, §11). */
+  orgQueued(orgId: string): string;
   orgQueuedBytes(orgId: string): string;
-  /** Every call of the org whose record may live (ZSET: call id → acceptance order), for listing. */
-  orgCalls(orgId: string): string;
+  /** The org's calls accepted in one hour (LIST of `<lane alias>.<own id>`, oldest first), for listing. */
+  orgCalls(orgId: string, hour: number): string;
+  /** Short aliases of the org's lanes, both ways (HASH `l:<lane id>` → alias, `a:<alias>` → lane id, `next`). */
+  orgLaneAliases(orgId: string): string;
   /** Orgs that may have non-terminal calls (ZSET: org → last acceptance ms): the reconciler's scope. */
   liveOrgs(): string;
-  /** Calls whose room is reserved and whose jobs may not be written yet (ZSET: call id → reserved at, ms). */
+  /** Calls whose room is reserved and whose jobs may not be written yet (HASH: call id → `<reserved at ms> <bytes>`). */
   orgReserving(orgId: string): string;
   /** The lanes the org's calls joined (ZSET: lane id → last acceptance ms): where its unreleased calls may be. */
   orgLanes(orgId: string): string;
-  /** Up to which index score the org's calls were checked for being left past their retention. */
-  orgExpiryChecked(orgId: string): string;
-  /** A lane's ended calls not yet freed in their org's count (ZSET: the call's own id → ended at, ms). */
+  /** A lane's ended calls not yet freed in their org's count (HASH: the call's own id → `<ended at ms> <bytes>`). */
   unreleased(laneId: string): string;
   /** A finished call's callback: its URL, org, state, attempts and last status (HASH). */
   callback(callId: string): string;
@@ -156,13 +156,13 @@ export function runtimeKeys(prefix: string): RuntimeKeys {
     },
     call: inCallSlot("call"),
     laneInfo: (id) => `${rt}:{${laneId(throttledLane(id))}}:info`,
-    orgLive: (orgId) => `${org(orgId)}:live`,
+    orgQueued: (orgId) => `${org(orgId)}:queued`,
     orgQueuedBytes: (orgId) => `${org(orgId)}:queued-bytes`,
-    orgCalls: (orgId) => `${org(orgId)}:calls`,
+    orgCalls: (orgId, hour) => `${org(orgId)}:calls:${hour}`,
+    orgLaneAliases: (orgId) => `${org(orgId)}:lane-aliases`,
     liveOrgs: () => `${rt}:orgs:live`,
     orgReserving: (orgId) => `${org(orgId)}:reserving`,
     orgLanes: (orgId) => `${org(orgId)}:lanes`,
-    orgExpiryChecked: (orgId) => `${org(orgId)}:expiry-checked`,
     unreleased: (lane) => `${rt}:{${lane}}:unreleased`,
     callback: inCallSlot("callback"),
     callbackOutbox: (lane) => `${rt}:{${lane}}:callbacks`,

@@ -15,7 +15,7 @@ import { startWorkerProcess, type WorkerProcess } from "../support/worker-proces
 
 const submit = (ctx: TestContext, call: object) => ctx.app.request().post("/runtime/calls").set(ctx.tenant.headers()).send(call);
 const queuedCount = async (ctx: TestContext) =>
-  Number((await ctx.app.redis.zcard(ctx.app.keys.orgLive(ctx.tenant.orgId))) ?? 0);
+  Number((await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId))) ?? 0);
 const finalRecord = async (ctx: TestContext, callId: string) =>
   (await waitForCallStates(ctx, [callId], ["succeeded", "failed"], 10_000))[0]!;
 

@@ -19,7 +19,7 @@ async function footprint(tenant: Tenant = ctx.tenant) {
   return {
     records: await ctx.app.keysMatching(`${prefix}:rt:*:call:*`),
     bull: await ctx.app.keysMatching(`${prefix}:bull:*`),
-    queued: Number((await ctx.app.redis.zcard(ctx.app.keys.orgLive(tenant.orgId))) ?? 0),
+    queued: Number((await ctx.app.redis.get(ctx.app.keys.orgQueued(tenant.orgId))) ?? 0),
   };
 }
 

@@ -69,9 +69,9 @@ describe("a queued call", () => {
     const res = await ctx.app.request().get(`/runtime/calls/${callId}`).set(ctx.tenant.headers());
     expect(res.status).toBe(404);
     const lane = throttledLane(versionOfCall(callId)!);
-    const queued = Number(await ctx.app.redis.zcard(ctx.app.keys.orgLive(ctx.tenant.orgId)));
+    const queued = Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId)));
     expect(await calls.finish(callId, ctx.tenant.orgId, lane, { state: "failed", error: "x" })).toBe("ended-before");
-    expect(Number(await ctx.app.redis.zcard(ctx.app.keys.orgLive(ctx.tenant.orgId)))).toBe(queued);
+    expect(Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId)))).toBe(queued);
     const begun = await new Pacer(ctx.app.redis, ctx.app.keys).begin(lane, rt.sink.url, callId, "send-1");
     expect(begun).toEqual({ kind: "gone" });
   });
@@ -81,11 +81,11 @@ describe("a queued call", () => {
     const callId = accepted[0]!.callId;
     const calls = store();
     const lane = throttledLane(versionOfCall(callId)!);
-    const before = Number(await ctx.app.redis.zcard(ctx.app.keys.orgLive(ctx.tenant.orgId)));
+    const before = Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId)));
     const response = { status: 502, headers: { "content-type": "text/plain", connection: "close" }, bodyPreview: "bad gateway" };
     expect(await calls.finish(callId, ctx.tenant.orgId, lane, { state: "failed", response, error: "HTTP 502" })).toBe("finished");
     expect(await calls.finish(callId, ctx.tenant.orgId, lane, { state: "expired", error: "late" })).toBe("ended-before");
-    expect(Number(await ctx.app.redis.zcard(ctx.app.keys.orgLive(ctx.tenant.orgId)))).toBe(before - 1);
+    expect(Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId)))).toBe(before - 1);
     expect(await getCall(ctx, callId)).toEqual({
       callId,
       state: "failed",

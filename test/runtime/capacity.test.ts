@@ -37,7 +37,7 @@ async function queuedState(tenant: Tenant = ctx.tenant) {
   return {
     records: bullKeys.filter((key) => /:[\w-]{16}$/.test(key)).length,
     jobs: await ctx.app.redis.llen(keys.queueKey(lane, "wait")),
-    counter: Number(await ctx.app.redis.zcard(keys.orgLive(tenant.orgId))),
+    counter: Number(await ctx.app.redis.get(keys.orgQueued(tenant.orgId))),
   };
 }
 
@@ -71,7 +71,7 @@ describe(`RUNTIME_MAX_QUEUED_PER_ORG=${MAX}`, () => {
     const other = await ctx.app.createTenant();
     const res = await submitBatch(MAX, other);
     expect(res.status).toBe(202);
-    expect(Number(await ctx.app.redis.zcard(ctx.app.keys.orgLive(other.orgId)))).toBe(MAX);
+    expect(Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(other.orgId)))).toBe(MAX);
     expect((await queuedState()).counter).toBe(MAX);
   });
 });
@@ -93,9 +93,9 @@ describe("RUNTIME_MAX_QUEUED_BYTES_PER_ORG (CONTRACT §11): method, URL, headers
   const bytesOf = (call: ReturnType<typeof big>) => call.method.length + call.url.length + "x-tag".length + 1 + call.body.length;
   const send = (call: object) => budgeted.app.request().post("/runtime/calls").set(budgeted.tenant.headers()).send(call);
   const counters = async () => {
-    const { keys, redis } = budgeted.app;
-    const [calls, bytes] = await Promise.all([redis.zcard(keys.orgLive(budgeted.tenant.orgId)), redis.get(keys.orgQueuedBytes(budgeted.tenant.orgId))]);
-    return { calls, bytes: Number(bytes ?? 0) };
+    const { keys } = budgeted.app;
+    const [calls, bytes] = await budgeted.app.redis.mget(keys.orgQueued(budgeted.tenant.orgId), keys.orgQueuedBytes(budgeted.tenant.orgId));
+    return { calls: Number(calls ?? 0), bytes: Number(bytes ?? 0) };
   };
   const accepted: string[] = [];
 

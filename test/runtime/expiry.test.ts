@@ -48,7 +48,7 @@ describe(`queue retention (${RETENTION_MS} ms here, 6 h in production)`, () => {
     expect(await redis.llen(keys.queueKey(lane, "active"))).toBe(0);
     const jobHashes = await Promise.all(expired.map((record) => redis.exists(keys.queueKey(lane, record.callId))));
     expect(jobHashes.filter((exists) => exists === 1)).toEqual([]);
-    expect(Number(await redis.zcard(keys.orgLive(ctx.tenant.orgId)))).toBe(0);
+    expect(Number(await redis.get(keys.orgQueued(ctx.tenant.orgId)))).toBe(0);
   });
 
   it("expired calls take no slot: calls accepted afterwards are sent at once", async () => {

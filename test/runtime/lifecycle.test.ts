@@ -65,7 +65,7 @@ describe("a call's whole lifecycle", () => {
       message: "the drained version is deleted",
     });
     for (const pattern of ctx.app.keys.versionPatterns(version.id)) expect(await ctx.app.keysMatching(pattern)).toEqual([]);
-    expect(await ctx.app.redis.zcard(ctx.app.keys.orgLive(ctx.tenant.orgId))).toBe(0);
+    expect(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId))).toBe("0");
     expect(await ctx.app.redis.exists(ctx.app.keys.queueKey(throttledLane(version.id), "meta"))).toBe(0);
     // The records of its calls stay readable their 24 h, with what they named.
     const dropped = ended.find((record) => record.state === "dropped")!;

@@ -168,7 +168,7 @@ export class CallService {
       const page = await this.deps.budget.listed(orgId, want, after);
       const records = await this.deps.records.getMany(page.map((entry) => entry.callId), orgId);
       for (const [i, entry] of page.entries()) {
-        after = entry;
+        after = entry.at;
         const record = records[i];
         if (!record || (query.state && record.state !== query.state)) continue;
         found.push(record);
@@ -216,8 +216,7 @@ export class CallService {
     const withCallback = prepared.flatMap(({ call, lane }) => (call.callbackUrl ? [laneId(lane)] : []));
     if (withCallback.length) await this.deps.callbacks.touch(new Set(withCallback));
     const budgeted = prepared.map(({ bytes }, i) => ({ callId: callIds[i]!, bytes }));
-    const laneIds = [...new Set(prepared.map(({ lane }) => laneId(lane)))];
-    const reserved = await this.deps.budget.reserve(orgId, budgeted, laneIds, limits);
+    const reserved = await this.deps.budget.reserve(orgId, budgeted, limits);
     if (reserved === "too-many-calls") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_PER_ORG", max: maxQueuedPerOrg, unit: "calls" });
     if (reserved === "too-many-bytes") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_BYTES_PER_ORG", max: maxQueuedBytesPerOrg, unit: "bytes" });
     const jobs = prepared.map(({ call, body, headers, bytes, lane, version }, i) => {
@@ -254,10 +253,11 @@ export class CallService {
         await this.deps.redis.set(idemKey, JSON.stringify(done), "PX", IDEMPOTENCY_TTL_MS);
       }
     } catch (error) {
-      // Nothing accepted half-way: give the capacity back and roll the calls back (a job already written stays
-      // until a worker or the sweeper removes it, and is never sent). If this process dies before either, the
-      // reconciler finds the reservation unsettled and does it.
-      await Promise.all([this.deps.budget.release(orgId, callIds), this.deps.records.rollBack(callIds)]);
+      // Nothing accepted half-way: roll the calls back (a job already written stays until a worker or the sweeper
+      // removes it, and is never sent) and give their room back. A call a worker already took cannot be rolled back:
+      // it keeps its room until it ends. If this process dies before, the reconciler finds the reservation unsettled.
+      const rolledBack = await this.deps.records.rollBack(callIds);
+      await this.deps.budget.releaseReserved(orgId, callIds.filter((_, i) => rolledBack[i]));
       await this.settle(orgId, callIds);
       throw error;
     }

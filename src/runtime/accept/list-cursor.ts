@@ -1,19 +1,15 @@
+import type { ListPosition } from "../org-budget.js";
 import { invalidCall } from "./call-errors.js";
 
-/** Where a listing stopped: the last call returned and its place in the org's index. Opaque to clients. */
-export interface ListPosition {
-  callId: string;
-  score: string;
-}
-
-export const encodeCursor = ({ callId, score }: ListPosition): string => Buffer.from(JSON.stringify([score, callId])).toString("base64url");
+/** A listing's position, opaque to clients. */
+export const encodeCursor = ({ hour, index }: ListPosition): string => Buffer.from(JSON.stringify([hour, index])).toString("base64url");
 
 export function decodeCursor(cursor: string): ListPosition {
   try {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString());
-    if (Array.isArray(decoded) && decoded.length === 2) {
-      const [score, callId] = decoded as unknown[];
-      if (typeof score === "string" && /^\d{1,17}$/.test(score) && typeof callId === "string") return { score, callId };
+    if (Array.isArray(decoded) && decoded.length === 2 && decoded.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) {
+      const [hour, index] = decoded as number[];
+      return { hour: hour!, index: index! };
     }
   } catch {
     // Reported below like any other cursor that is not one of ours.

@@ -1,33 +1,25 @@
 import type { Logger } from "../../shared/logger.js";
 import { JOB_FIELDS, ROLLED_BACK } from "../call-record.js";
-import type { FinalOutcome } from "../call-store.js";
-import { joinCallId, splitCallId, throttledLane, unthrottledLane, versionOfCall, type Lane } from "../keys.js";
 import type { RuntimeStores } from "../runtime-stores.js";
 
-const PAGE = 1000;
 /** How long an acceptance may take between reserving room and settling it before the reconciler steps in. */
 const SETTLE_WITHIN_MS = 30_000;
 /** How long a process may take between ending a call and freeing it before the reconciler frees it. */
 const RELEASE_WITHIN_MS = 10_000;
-/** How long after its retention a call still non-terminal is ended `expired` by the reconciler. */
-const OVERDUE_AFTER_MS = 60_000;
-/** An org without live calls is forgotten once no call was accepted for it for this long. */
+/** A lane is forgotten once none of its calls can still be live or end: this long past the retention. */
+const LANE_LIFE_MARGIN_MS = 10 * 60_000;
+/** An org without queued calls is forgotten once no call was accepted for it for this long. */
 const FORGET_ORG_AFTER_MS = 10 * 60_000;
-const NON_TERMINAL = new Set<string | null>([null, "sending"]);
-
-type Found = "live" | "ended";
 
 /**
- * Keeps each org's count of queued calls true, and ends calls left behind (CONTRACT §10), whatever crashed. Each
- * pass (any worker process, one at a time) looks, per org that may have live calls, only where a crash leaves
- * traces, never at every queued call:
+ * Keeps each org's count of queued calls true (CONTRACT §10), whatever crashed. Each pass (any worker process, one
+ * at a time) looks, per org that may have queued calls, only where a crash leaves a trace, never at every call:
  * - reservations an API never settled (it died between reserving room and writing the calls, or before noting it
- *   did): calls whose jobs were never written, or were rolled back, are freed;
+ *   did): the room of calls never written, or rolled back, is freed;
  * - calls its lanes note as ended but not freed (a process died between ending a call, in the lane's slot, and
- *   freeing it, in the org's): freed;
- * - calls accepted since the last pass's horizon and more than the retention plus a minute ago that are still
- *   counted: any still non-terminal (a lane no worker serves, a lost job) is ended `expired`, with its callback.
- * Freeing is idempotent: a call freed twice (by its process come back, say) is freed once.
+ *   freeing it, in the org's): freed.
+ * Each reservation and each note is taken by one script, so a call is freed once; a process that dies after freeing
+ * a call and before clearing its note has it freed twice, which the count (never below zero) absorbs.
  */
 export class Reconciler {
   constructor(
@@ -37,7 +29,7 @@ export class Reconciler {
     },
   ) {}
 
-  /** One pass over every org that may have live calls; returns at once when another process holds the lock. */
+  /** One pass over every org that may have queued calls; returns at once when another process holds the lock. */
   async reconcile(lockMs: number): Promise<void> {
     const { redis, keys, budget } = this.deps;
     const lock = keys.lock("reconcile");
@@ -46,7 +38,6 @@ export class Reconciler {
       for (const { orgId, seenAt } of await budget.liveOrgs()) {
         await this.settleReservations(orgId);
         await this.releaseEnded(orgId);
-        await this.expireOverdue(orgId);
         const idle = Date.now() - Number(seenAt) > FORGET_ORG_AFTER_MS;
         if (idle && (await budget.queued(orgId)).calls === 0) await budget.forgetOrg(orgId, seenAt);
       }
@@ -55,77 +46,51 @@ export class Reconciler {
     }
   }
 
-  /** Short retentions (tests) shorten every grace period with them. */
+  /** Short retentions (tests) shorten the grace periods with them. */
   private within(ms: number): number {
     return Math.min(ms, this.deps.retentionMs);
   }
 
   private async settleReservations(orgId: string): Promise<void> {
     const { budget, logger } = this.deps;
-    const unsettled = await budget.unsettled(orgId, Date.now() - this.within(SETTLE_WITHIN_MS), PAGE);
+    const unsettled = await budget.unsettled(orgId, Date.now() - this.within(SETTLE_WITHIN_MS));
     if (!unsettled.length) return;
-    const found = await this.find(unsettled);
-    // A call whose job exists was accepted: it is freed when it ends. The others never were (or were rolled back).
-    const never = unsettled.filter((_, i) => found[i] === "ended");
-    const freed = await budget.release(orgId, never);
+    const never = await this.neverSent(unsettled);
+    const freed = await budget.releaseReserved(orgId, unsettled.filter((_, i) => never[i]));
+    // The others were queued: each frees its room when it ends.
     await budget.settled(orgId, unsettled);
-    if (freed > 0) logger.warn({ orgId, calls: never.length, bytes: freed }, "freed room reserved for calls never queued");
+    if (freed > 0) logger.warn({ orgId, calls: freed }, "freed room reserved for calls never queued");
   }
 
   private async releaseEnded(orgId: string): Promise<void> {
-    const { budget, redis, keys, logger } = this.deps;
-    const before = Date.now() - this.within(RELEASE_WITHIN_MS);
+    const { budget, records, logger } = this.deps;
     for (const { laneId, joinedAt } of await budget.lanes(orgId)) {
-      const key = keys.unreleased(laneId);
-      const owns = await redis.zrangebyscore(key, "-inf", before, "LIMIT", 0, PAGE);
-      if (owns.length) {
-        const freed = await budget.release(orgId, owns.map((own) => joinCallId(laneId, own)));
-        await redis.zrem(key, ...owns);
-        if (freed > 0) logger.warn({ orgId, laneId, calls: owns.length, bytes: freed }, "freed ended calls still counted as queued");
-      } else if (Date.now() - joinedAt > this.deps.retentionMs + OVERDUE_AFTER_MS && (await redis.zcard(key)) === 0) {
-        // No call of this lane can still be live or end any more.
+      const { calls, bytes, left } = await records.claimUnreleased(laneId, Date.now() - this.within(RELEASE_WITHIN_MS));
+      if (calls > 0) {
+        await budget.release(orgId, calls, bytes);
+        logger.warn({ orgId, laneId, calls, bytes }, "freed ended calls still counted as queued");
+      } else if (left === 0 && Date.now() - joinedAt > this.deps.retentionMs + LANE_LIFE_MARGIN_MS) {
         await budget.forgetLane(orgId, laneId);
       }
     }
   }
 
-  private async expireOverdue(orgId: string): Promise<void> {
-    const { budget, records, queues, logger } = this.deps;
-    const { callIds, last } = await budget.acceptedBefore(orgId, Date.now() - this.deps.retentionMs - this.within(OVERDUE_AFTER_MS), PAGE);
-    if (!last) return;
-    const counted = await budget.stillLive(orgId, callIds);
-    const found = await this.find(counted);
-    const overdue = counted.filter((_, i) => found[i] === "live");
-    const expired: FinalOutcome = { state: "expired", error: "not sent within the queue retention (6 h)" };
-    await Promise.all(
-      overdue.map(async (callId) => {
-        const lane = laneOf(callId, orgId);
-        await records.finish(callId, orgId, lane, expired);
-        // A job a worker still holds cannot be removed: that worker finds the call ended and completes it.
-        await queues.get(lane).remove(splitCallId(callId)[1]).catch(() => undefined);
-      }),
-    );
-    // Ended but counted: its lane's note was lost with its process (or predates it), so it is freed here.
-    await budget.release(orgId, counted.filter((_, i) => found[i] === "ended"));
-    await budget.checkedUpTo(orgId, last);
-    if (overdue.length) logger.warn({ orgId, calls: overdue.length }, "expired calls left non-terminal past their retention");
-  }
-
-  /** Whether each call is still live: its job exists, is not rolled back and has not ended. */
-  private async find(callIds: string[]): Promise<Found[]> {
-    if (!callIds.length) return [];
+  /** For each call, whether it will never be sent: its job was never written (nor ended), or was rolled back. */
+  private async neverSent(callIds: string[]): Promise<boolean[]> {
     const { redis, keys } = this.deps;
     const pipeline = redis.pipeline();
-    for (const callId of callIds) pipeline.hmget(keys.job(callId), "timestamp", JOB_FIELDS.state);
+    for (const callId of callIds) {
+      pipeline.hmget(keys.job(callId), "timestamp", JOB_FIELDS.state);
+      pipeline.exists(keys.call(callId));
+    }
     const replies = (await pipeline.exec())!.map(([error, reply]) => {
       if (error) throw error;
-      return reply as (string | null)[];
+      return reply;
     });
-    return replies.map(([timestamp, state]) => (timestamp && state !== ROLLED_BACK && NON_TERMINAL.has(state ?? null) ? "live" : "ended"));
+    return callIds.map((_, i) => {
+      const [timestamp, state] = replies[2 * i] as (string | null)[];
+      const finished = replies[2 * i + 1] as number;
+      return state === ROLLED_BACK || (!timestamp && !finished);
+    });
   }
-}
-
-function laneOf(callId: string, orgId: string): Lane {
-  const versionId = versionOfCall(callId);
-  return versionId ? throttledLane(versionId) : unthrottledLane(orgId);
 }

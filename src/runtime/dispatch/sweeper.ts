@@ -8,6 +8,8 @@ import type { RuntimeStores } from "../runtime-stores.js";
 
 const PAGE = 1000;
 const PENDING_STATES = ["wait", "prioritized", "delayed"] as const;
+/** How long past its retention a call may stay active (being sent) before it is taken for lost. */
+const OVERDUE_AFTER_MS = 60_000;
 
 /**
  * Housekeeping any worker process may run; a Redis lock makes each pass run in one process at a time.
@@ -45,7 +47,9 @@ export class Sweeper {
 
   /**
    * Expires the calls waiting past the retention. New calls join the head of the wait list, so the expired ones are
-   * at its tail; deferred calls (the delayed set, ordered by when they may run) are all looked at.
+   * at its tail; deferred calls (the delayed set, ordered by when they may run) are all looked at. A call still
+   * active a minute past its retention lost its worker (whose lock a live worker of this lane has not taken back):
+   * it ends `expired` too, so none stays non-terminal (CONTRACT §10); its job is left to whoever holds it.
    */
   private async expire(lane: Lane): Promise<void> {
     const { queues, redis } = this.deps;
@@ -63,6 +67,11 @@ export class Sweeper {
       if (ids.length < PAGE || removed === 0) break;
     }
     await this.end(lane, await isExpired(await jobIds(queue, ["delayed"])), expired);
+    const overdueBefore = acceptedBefore - Math.min(OVERDUE_AFTER_MS, this.deps.retentionMs);
+    const active = await jobIds(queue, ["active"]);
+    const stamps = await Promise.all(active.map((id) => redis.hget(queue.toKey(id), "timestamp")));
+    const overdue = active.filter((_, i) => stamps[i] !== null && Number(stamps[i]) <= overdueBefore);
+    await this.end(lane, overdue, expired, { keepJobs: true });
   }
 
   private async finishDrains(): Promise<void> {

@@ -11,7 +11,7 @@ const TARGET = "https://api.example.org/limits";
 
 const submit = (call: object) => ctx.app.request().post("/runtime/calls").set(ctx.tenant.headers()).send(call);
 const submitBatch = (calls: object[]) => ctx.app.request().post("/runtime/calls/batch").set(ctx.tenant.headers()).send({ calls });
-const queued = async () => Number((await ctx.app.redis.zcard(ctx.app.keys.orgLive(ctx.tenant.orgId))) ?? 0);
+const queued = async () => Number((await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId))) ?? 0);
 
 const nested = (depth: number): unknown => {
   let value: unknown = "leaf";

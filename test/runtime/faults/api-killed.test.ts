@@ -52,7 +52,7 @@ describe("an API process killed while accepting batches", () => {
     const arrived = new Set(rt.sink.arrivalsFor("/kill/").map((arrival) => arrival.path));
     const lost = records.filter((record) => !arrived.has(new URL(record.url).pathname));
     const countedAt = Date.now();
-    await waitFor(async () => (await ctx.app.redis.zcard(ctx.app.keys.orgLive(ctx.tenant.orgId))) === 0, {
+    await waitFor(async () => Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId))) === 0, {
       timeoutMs: 60_000,
       message: "the org's queued count back to 0",
     });

@@ -42,7 +42,7 @@ describe("Redis killed and restarted during a backlog", () => {
     expect(largest).toBeLessThanOrEqual(N);
     // Nothing left counted as queued: a call freed while Redis was down is freed by the reconciler within a minute.
     const countedAt = Date.now();
-    await waitFor(async () => (await redis.cli("zcard", ctx.app.keys.orgLive(ctx.tenant.orgId))) === "0", {
+    await waitFor(async () => (await redis.cli("get", ctx.app.keys.orgQueued(ctx.tenant.orgId))) === "0", {
       timeoutMs: 60_000,
       message: "the org's queued count back to 0",
     });
