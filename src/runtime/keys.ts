@@ -6,9 +6,9 @@ import { createHash, randomBytes } from "node:crypto";
  * - a lane's tag (`laneId`): its BullMQ queue `<prefix>:bull:{<lane>}:*`, whose job `<id>` is a queued call and
  *   its record, its state `<prefix>:rt:{<lane>}:lane:*` (pacing, pauses, counters), what its calls' records name
  *   (`:info`, throttled lanes) and the records of its finished calls `<prefix>:rt:{<lane>}:call:<id>`; a call's id is
- *   `<lane id>.<id>`, so both are found from the call's id alone;
- *   and, for a call that ended, its callback (`:callback:<id>`, and the lane's outbox `:callbacks`) and, unless it
- *   succeeded, its request for a replay (`:replay:<id>`);
+ *   `<lane id>.<id>`, so both are found from the call's id alone. For a call that ended, also its callback
+ *   (`:callback:<id>`, and the lane's outbox `:callbacks`), unless it succeeded its request for a replay
+ *   (`:replay:<id>`), and until its org's count frees it a note in `:unreleased`;
  * - an org's tag: its queued-call and byte counters, its reservations, the lists of its calls and its idempotency
  *   keys, `<prefix>:rt:{o-<org>}:*`, updated apart from the lane scripts;
  * - the rest (the registries of lanes and orgs, locks, heartbeats) are single keys.

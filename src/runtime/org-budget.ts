@@ -152,7 +152,7 @@ export class OrgBudget {
     await this.releaseScript.run(this.redis, [this.keys.orgQueued(orgId), this.keys.orgQueuedBytes(orgId)], [calls, bytes]);
   }
 
-  /** Calls reserved before `beforeMs` and still not settled (their API may have died), at most `count`. */
+  /** Calls reserved before `beforeMs` and still not settled (their API may have died). */
   async unsettled(orgId: string, beforeMs: number): Promise<string[]> {
     const reserved = await this.redis.hgetall(this.keys.orgReserving(orgId));
     return Object.entries(reserved)

@@ -20,7 +20,7 @@ const NEW_LANE_INTERVAL_MS = 100;
 const LANE_LOOKBACK_MS = 5000;
 const HEARTBEAT_INTERVAL_MS = HEARTBEAT_TTL_MS / 3;
 const MAX_SWEEP_INTERVAL_MS = 10_000;
-/** Counts freed by a crash are corrected within this plus the reconciler's confirmation (CONTRACT §10: 1 min). */
+/** A count a crash left too high is corrected within this plus the reconciler's grace periods (CONTRACT §10: 1 min). */
 const MAX_RECONCILE_INTERVAL_MS = 20_000;
 /** Time a call spends being sent, on top of its wait for the slot, when sizing a lane's concurrency. */
 const IN_FLIGHT_ALLOWANCE_MS = 100;
