@@ -1,4 +1,4 @@
-import type { RedisClient } from "../shared/redis.js";
+import { execPipeline, type RedisClient } from "../shared/redis.js";
 import { RedisScript } from "../shared/redis-script.js";
 import { TickBatcher } from "../shared/tick-batcher.js";
 import type { CallRecord, CallState } from "./accept/call.schema.js";
@@ -29,7 +29,9 @@ export class CallStore {
     const byLane = new Map<string, string[]>();
     for (const { callId } of ended) {
       const [lane, own] = splitCallId(callId);
-      byLane.set(lane, [...(byLane.get(lane) ?? []), own]);
+      const owns = byLane.get(lane);
+      if (owns) owns.push(own);
+      else byLane.set(lane, [own]);
     }
     await Promise.all([...byLane].map(([lane, owns]) => this.redis.hdel(this.keys.unreleased(lane), ...owns)));
     return ended.map(() => undefined);
@@ -94,10 +96,7 @@ export class CallStore {
       return true;
     });
     for (const versionId of versions.keys()) pipeline.hmget(this.keys.laneInfo(versionId), "orgId", "configUid", "version");
-    const replies = (await pipeline.exec())!.map(([error, reply]) => {
-      if (error) throw error;
-      return reply;
-    });
+    const replies = await execPipeline(pipeline);
     const readCount = readable.filter(Boolean).length * 3;
     const laneViews = [...versions.keys()].map((_, i) => {
       const info = replies[readCount + i] as (string | null)[];

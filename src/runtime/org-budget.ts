@@ -73,6 +73,11 @@ return 0
 export type Reservation = "reserved" | "too-many-calls" | "too-many-bytes";
 
 const HOUR_MS = 3600_000;
+/**
+ * How often one process renews an org's entry among the live orgs while it accepts the org's calls: far within the
+ * 10 min after which the reconciler forgets an org without queued calls, and a round trip saved per submission.
+ */
+const LIVE_ORG_RENEW_MS = 60_000;
 const hourOf = (ms: number) => Math.floor(ms / HOUR_MS);
 
 /** Where a listing stopped: an hour's list and the position in it of the last call returned. */
@@ -92,6 +97,8 @@ export class OrgBudget {
   private readonly releaseScript = new RedisScript(RELEASE);
   private readonly releaseReservedScript = new RedisScript(RELEASE_RESERVED);
   private readonly forgetOrgScript = new RedisScript(FORGET_ORG);
+  /** When this process last renewed each org's live entry (ms). */
+  private readonly renewedAt = new Map<string, number>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -101,8 +108,8 @@ export class OrgBudget {
   ) {}
 
   /**
-   * Reserves room for the calls (of `lanes`, which they name by position) and lists them; the org is named a live
-   * org first, so no reservation goes unseen. Once their jobs are written (or rolled back), `settled` or
+   * Reserves room for the calls and lists them; the org is named a live org first (see LIVE_ORG_RENEW_MS), so no
+   * reservation goes unseen. Once their jobs are written (or rolled back), `settled` or
    * `releaseReserved` ends the reservation.
    */
   async reserve(
@@ -111,7 +118,10 @@ export class OrgBudget {
     limits: { maxCalls: number; maxBytes: number },
   ): Promise<Reservation> {
     const now = Date.now();
-    await this.redis.zadd(this.keys.liveOrgs(), now, orgId);
+    if (now - (this.renewedAt.get(orgId) ?? 0) >= LIVE_ORG_RENEW_MS) {
+      await this.redis.zadd(this.keys.liveOrgs(), now, orgId);
+      this.renewedAt.set(orgId, now);
+    }
     const lanes: string[] = [];
     const perCall = calls.flatMap(({ callId, bytes }) => {
       const [lane, own] = splitCallId(callId);
@@ -198,26 +208,44 @@ export class OrgBudget {
   async listed(orgId: string, count: number, before?: ListPosition): Promise<{ callId: string; at: ListPosition }[]> {
     const now = Date.now();
     const page: { callId: string; at: ListPosition }[] = [];
-    const aliases = new Map<string, string | null>();
+    const lanes = new LaneAliases(this.redis, this.keys.orgLaneAliases(orgId));
     for (let hour = before?.hour ?? hourOf(now); hour >= hourOf(now - this.listedMs) && page.length < count; hour--) {
       const key = this.keys.orgCalls(orgId, hour);
       let end = before && hour === before.hour ? before.index : await this.redis.llen(key);
       while (end > 0 && page.length < count) {
         const start = Math.max(0, end - (count - page.length));
-        const members = await this.redis.lrange(key, start, end - 1);
-        const unknown = [...new Set(members.map((member) => member.split(".")[0]!))].filter((alias) => !aliases.has(alias));
-        if (unknown.length) {
-          const lanes = await this.redis.hmget(this.keys.orgLaneAliases(orgId), ...unknown.map((alias) => `a:${alias}`));
-          unknown.forEach((alias, i) => aliases.set(alias, lanes[i] ?? null));
-        }
-        for (let i = members.length - 1; i >= 0; i--) {
-          const [alias = "", own = ""] = members[i]!.split(".");
-          const lane = aliases.get(alias);
-          if (lane) page.push({ callId: joinCallId(lane, own), at: { hour, index: start + i } });
+        const callIds = await lanes.callIds(await this.redis.lrange(key, start, end - 1));
+        for (let i = callIds.length - 1; i >= 0; i--) {
+          const callId = callIds[i];
+          if (callId) page.push({ callId, at: { hour, index: start + i } });
         }
         end = start;
       }
     }
     return page;
+  }
+}
+
+/** An org's lane aliases, read as a listing meets them. */
+class LaneAliases {
+  private readonly lanes = new Map<string, string | null>();
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly key: string,
+  ) {}
+
+  /** The call id each `<alias>.<own id>` entry stands for, or undefined if its alias is unknown. */
+  async callIds(entries: string[]): Promise<(string | undefined)[]> {
+    const split = entries.map((entry) => entry.split(".") as [string, string]);
+    const unknown = [...new Set(split.map(([alias]) => alias))].filter((alias) => !this.lanes.has(alias));
+    if (unknown.length) {
+      const lanes = await this.redis.hmget(this.key, ...unknown.map((alias) => `a:${alias}`));
+      unknown.forEach((alias, i) => this.lanes.set(alias, lanes[i] ?? null));
+    }
+    return split.map(([alias, own]) => {
+      const lane = this.lanes.get(alias);
+      return lane ? joinCallId(lane, own) : undefined;
+    });
   }
 }

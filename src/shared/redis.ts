@@ -1,5 +1,5 @@
 import calculateSlot from "cluster-key-slot";
-import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type ChainableCommander, type RedisOptions } from "ioredis";
 import { unbracketed } from "./url-host.js";
 
 /**
@@ -103,10 +103,10 @@ const nodeKey = (node: Redis) => `${node.options.host}:${node.options.port}`;
  * Each reachable master's `maxmemory-policy`, read from INFO (managed services often refuse CONFIG GET). A master
  * that does not answer is left out: nodeHealth reports it.
  */
-export async function evictionPolicies(redis: RedisClient): Promise<{ node: string; policy: string }[]> {
+export async function evictionPolicies(redis: RedisClient, timeoutMs = 1000): Promise<{ node: string; policy: string }[]> {
   const policies = await Promise.all(
     masters(redis).map(async (node) => {
-      const info = await node.info("memory").catch(() => "");
+      const info = await within(node.info("memory"), timeoutMs, "");
       const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
       return policy ? [{ node: nodeKey(node), policy }] : [];
     }),
@@ -136,12 +136,36 @@ export async function replicatedToOne(redis: RedisClient, keys: string[], timeou
 /** Redis can serve every slot: each master answers (and there is at least one). */
 export const allMastersUp = (nodes: RedisNodeHealth[]): boolean => nodes.some((n) => n.role === "master") && nodes.every((n) => n.role !== "master" || n.ok);
 
-async function answersWithin(node: Redis, timeoutMs: number): Promise<boolean> {
+const answersWithin = (node: Redis, timeoutMs: number): Promise<boolean> => within(node.ping().then(() => true), timeoutMs, false);
+
+/** What `reply` resolves to, or `otherwise` if it fails or takes longer than `timeoutMs`. */
+async function within<T>(reply: Promise<T>, timeoutMs: number, otherwise: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(otherwise), timeoutMs)));
   try {
-    return await Promise.race([node.ping().then(() => true, () => false), late]);
+    return await Promise.race([reply.catch(() => otherwise), late]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** The replies of a pipeline, in order; the first command that failed throws its error. */
+export async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
+  return (await pipeline.exec())!.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
+
+/**
+ * Runs `task` unless another process holds the lock `key` (taken for `lockMs`, freed after): periodic work any
+ * process may do, one at a time. Resolves without running it when the lock is held.
+ */
+export async function underLock(redis: RedisClient, key: string, lockMs: number, task: () => Promise<void>): Promise<void> {
+  if ((await redis.set(key, String(process.pid), "PX", lockMs, "NX")) !== "OK") return;
+  try {
+    await task();
+  } finally {
+    await redis.del(key);
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from "../../shared/logger.js";
+import { execPipeline, underLock } from "../../shared/redis.js";
 import { JOB_FIELDS, ROLLED_BACK } from "../call-record.js";
 import type { RuntimeStores } from "../runtime-stores.js";
 
@@ -8,7 +9,10 @@ const SETTLE_WITHIN_MS = 30_000;
 const RELEASE_WITHIN_MS = 10_000;
 /** A lane is forgotten once none of its calls can still be live or end: this long past the retention. */
 const LANE_LIFE_MARGIN_MS = 10 * 60_000;
-/** An org without queued calls is forgotten once no call was accepted for it for this long. */
+/**
+ * An org without queued calls is forgotten once no call was accepted for it for this long (far above OrgBudget's
+ * LIVE_ORG_RENEW_MS, how often an accepting process renews its entry).
+ */
 const FORGET_ORG_AFTER_MS = 10 * 60_000;
 
 /**
@@ -32,18 +36,14 @@ export class Reconciler {
   /** One pass over every org that may have queued calls; returns at once when another process holds the lock. */
   async reconcile(lockMs: number): Promise<void> {
     const { redis, keys, budget } = this.deps;
-    const lock = keys.lock("reconcile");
-    if ((await redis.set(lock, String(process.pid), "PX", lockMs, "NX")) !== "OK") return;
-    try {
+    await underLock(redis, keys.lock("reconcile"), lockMs, async () => {
       for (const { orgId, seenAt } of await budget.liveOrgs()) {
         await this.settleReservations(orgId);
         await this.releaseEnded(orgId);
         const idle = Date.now() - Number(seenAt) > FORGET_ORG_AFTER_MS;
         if (idle && (await budget.queued(orgId)).calls === 0) await budget.forgetOrg(orgId, seenAt);
       }
-    } finally {
-      await redis.del(lock);
-    }
+    });
   }
 
   /** Short retentions (tests) shorten the grace periods with them. */
@@ -83,10 +83,7 @@ export class Reconciler {
       pipeline.hmget(keys.job(callId), "timestamp", JOB_FIELDS.state);
       pipeline.exists(keys.call(callId));
     }
-    const replies = (await pipeline.exec())!.map(([error, reply]) => {
-      if (error) throw error;
-      return reply;
-    });
+    const replies = await execPipeline(pipeline);
     return callIds.map((_, i) => {
       const [timestamp, state] = replies[2 * i] as (string | null)[];
       const finished = replies[2 * i + 1] as number;

@@ -1,5 +1,5 @@
 import type { JobType, Queue } from "bullmq";
-import { masters, type RedisClient } from "../../shared/redis.js";
+import { masters, underLock, type RedisClient } from "../../shared/redis.js";
 import type { Logger } from "../../shared/logger.js";
 import type { FinalOutcome } from "../call-store.js";
 import { callIdOf, throttledLane, type Lane } from "../keys.js";
@@ -34,15 +34,11 @@ export class Sweeper {
   /** One pass over `lanes`; returns without doing anything when another process holds the lock. */
   async sweep(lanes: Lane[], lockMs: number): Promise<void> {
     const { redis, keys } = this.deps;
-    const lock = keys.lock("sweep");
-    if ((await redis.set(lock, String(process.pid), "PX", lockMs, "NX")) !== "OK") return;
-    try {
+    await underLock(redis, keys.lock("sweep"), lockMs, async () => {
       for (const lane of lanes) await this.expire(lane);
       await this.finishDrains();
       await this.deps.unthrottled.prune();
-    } finally {
-      await redis.del(lock);
-    }
+    });
   }
 
   /**
