@@ -18,11 +18,12 @@ export function healthRouter(db: Db, redis: RedisClient): Router {
       evictionPolicies(redis),
     ]);
     const evicting = policies.filter(({ policy }) => policy !== "noeviction");
-    const redisOk = allMastersUp(redisNodes) && evicting.length === 0;
+    const mastersUp = allMastersUp(redisNodes);
+    const redisOk = mastersUp && evicting.length === 0;
     const ready = postgres && redisOk;
     const reasons = [
       ...(postgres ? [] : ["Postgres does not answer"]),
-      ...(allMastersUp(redisNodes) ? [] : ["a Redis master does not answer"]),
+      ...(mastersUp ? [] : ["a Redis master does not answer"]),
       ...evicting.map(({ node, policy }) => `Redis ${node} has maxmemory-policy ${policy}: it may evict accepted calls; set it to noeviction`),
     ];
     if (!ready) res.setHeader("Retry-After", "5");
