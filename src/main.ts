@@ -1,5 +1,6 @@
 import { createSluice } from "./composition-root.js";
 import { EnvError, loadEnv, type Env } from "./config/env.js";
+import { unreachableDependency } from "./config/preflight.js";
 import { createLogger } from "./shared/logger.js";
 
 function envOrExit(): Env {
@@ -13,6 +14,11 @@ function envOrExit(): Env {
 }
 
 const env = envOrExit();
+const missing = await unreachableDependency(env);
+if (missing) {
+  process.stderr.write(`${missing}\n`);
+  process.exit(1);
+}
 const logger = createLogger(env.LOG_LEVEL);
 const sluice = createSluice(env, logger);
 

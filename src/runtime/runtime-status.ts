@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import type { RedisClient } from "../shared/redis.js";
 import type { Db } from "../db/prisma.js";
+import { withDeadline } from "../shared/deadline.js";
 import type { Logger } from "../shared/logger.js";
 import type { RuntimeStatus } from "../throttling/throttling-config.schema.js";
 import { throttledLane, type Lane } from "./keys.js";
@@ -141,17 +142,5 @@ export class RuntimeStatusReader {
   private async oldestWaiting(queue: Queue<CallJob>): Promise<string | null> {
     const id = await this.deps.redis.lindex(queue.toKey("wait"), -1);
     return id === null ? null : this.deps.redis.hget(queue.toKey(id), "timestamp");
-  }
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -180,7 +180,7 @@ describe("a failure that escapes every handler", () => {
   it.each(["rejection", "exception"])("an uncaught %s is logged through pino as fatal, and the process exits 1", async (kind) => {
     const child = startSluiceProcess(
       "src/main.ts",
-      { SERVICES: "api", HOST: "127.0.0.1", PORT: "0", REDIS_URL, DATABASE_URL: "postgresql://127.0.0.1:1/none", SLUICE_TEST_CRASH: kind },
+      { SERVICES: "api", HOST: "127.0.0.1", PORT: "0", REDIS_URL, DATABASE_URL: database.url, SLUICE_TEST_CRASH: kind },
       undefined,
       ["--import", "./test/process/fixtures/crash-once-handled.mjs"],
     );
