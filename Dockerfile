@@ -30,8 +30,10 @@ ENV NODE_ENV=production PORT=3000
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# package.json is read for the reported version, openapi.yaml is served at /docs.
+# package.json is read for the reported version, openapi.yaml is served at /docs, public/ holds the pages Sluice
+# serves itself (/docs, /console).
 COPY package.json openapi.yaml ./
+COPY public ./public
 USER node
 EXPOSE 3000
 # A larger young generation: the worker allocates per call, and with the default size garbage collection took a

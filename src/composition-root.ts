@@ -3,6 +3,7 @@ import type { Server, ServerResponse } from "node:http";
 import type { Env } from "./config/env.js";
 import { resolveVersion } from "./config/version.js";
 import { createPrisma } from "./db/prisma.js";
+import { ConsoleReader } from "./console/console-reader.js";
 import { createHttpApp } from "./http/app.js";
 import { CallStore } from "./runtime/call-store.js";
 import { CallbackDeliverer } from "./runtime/callbacks/callback-deliverer.js";
@@ -14,6 +15,7 @@ import { CallDispatcher } from "./runtime/dispatch/dispatcher.js";
 import { LaneWorkers } from "./runtime/dispatch/lane-workers.js";
 import { createHttpSender } from "./runtime/dispatch/http-sender.js";
 import { runtimeKeys } from "./runtime/keys.js";
+import { InFlightSends } from "./runtime/in-flight.js";
 import { OrgBudget } from "./runtime/org-budget.js";
 import { Pacer } from "./runtime/dispatch/pacer.js";
 import { RuntimeQueues } from "./runtime/queues.js";
@@ -79,6 +81,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     runtimeStatus,
     queues,
     unthrottled,
+    consoleReader: new ConsoleReader({ db, redis, keys, stats, runtimeStatus, calls }),
     adminToken: env.ADMIN_TOKEN,
     metricsToken: env.METRICS_TOKEN,
   });
@@ -102,11 +105,13 @@ export function createSluice(env: Env, logger: Logger): Sluice {
       logger,
       retryBaseMs: settings.callbackRetryBaseMs,
     });
+    const inFlight = new InFlightSends(redis, keys);
     const dispatcher: CallDispatcher = new CallDispatcher({
       records,
       pacer,
       sender,
       stats,
+      inFlight,
       keys,
       retentionMs: settings.retentionMs,
       drained: (lane): boolean => worker.drained(lane),
@@ -122,6 +127,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
       sweeper,
       reconciler: new Reconciler({ ...stores, logger, retentionMs: settings.retentionMs }),
       deliverer,
+      inFlight,
       settings,
       logger,
     });

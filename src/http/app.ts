@@ -2,6 +2,8 @@ import express, { type Express } from "express";
 import { nodeHealth, type RedisClient } from "../shared/redis.js";
 import { pinoHttp } from "pino-http";
 import type { Db } from "../db/prisma.js";
+import { consoleApp } from "../console/console.routes.js";
+import type { ConsoleReader } from "../console/console-reader.js";
 import { callRouter, RUNTIME_BASE_PATH } from "../runtime/accept/call.routes.js";
 import type { CallService } from "../runtime/accept/call.service.js";
 import type { RuntimeQueues } from "../runtime/queues.js";
@@ -11,7 +13,8 @@ import { errorSerializer, type Logger } from "../shared/logger.js";
 import { AUTHORING_BASE_PATHS } from "../throttling/base-paths.js";
 import { throttlingConfigRouter } from "../throttling/throttling-config.routes.js";
 import type { ThrottlingConfigService } from "../throttling/throttling-config.service.js";
-import { adminApp, withoutTokenParam } from "./admin.js";
+import { adminApp } from "./admin.js";
+import { withoutTokenParam } from "./admin-session.js";
 import { docsRouter } from "./docs.js";
 import { healthRouter } from "./health.js";
 import { createMetrics } from "./metrics.js";
@@ -30,7 +33,8 @@ export interface HttpDeps {
   runtimeStatus: RuntimeStatusReader;
   queues: RuntimeQueues;
   unthrottled: UnthrottledLanes;
-  /** Enables Bull Board at /admin/queues. */
+  consoleReader: ConsoleReader;
+  /** Enables Bull Board at /admin/queues and the console at /console. */
   adminToken: string | undefined;
   /** When set, /metrics requires it as a Bearer token. */
   metricsToken: string | undefined;
@@ -64,7 +68,10 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(healthRouter(deps.db, deps.redis));
   app.use(docsRouter());
   app.use(metrics.router);
-  if (deps.adminToken) app.use(adminApp({ token: deps.adminToken, db: deps.db, queues: deps.queues, unthrottled: deps.unthrottled }));
+  if (deps.adminToken) {
+    app.use(adminApp({ token: deps.adminToken, db: deps.db, queues: deps.queues, unthrottled: deps.unthrottled }));
+    app.use(consoleApp({ token: deps.adminToken, reader: deps.consoleReader, calls: deps.calls }));
+  }
   const throttling = throttlingConfigRouter(deps.db, deps.throttlingConfigs, deps.runtimeStatus);
   for (const base of AUTHORING_BASE_PATHS) app.use(base, throttling);
   app.use(RUNTIME_BASE_PATH, callRouter(deps.db, deps.calls));

@@ -1,6 +1,8 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { ADMIN_UNAUTHORIZED } from "../http/admin.js";
+import { CONSOLE_BASE_PATH } from "../console/console.routes.js";
+import { ADMIN_BASE_PATH } from "../http/admin.js";
+import { adminUnauthorized } from "../http/admin-session.js";
 import { METRICS_UNAUTHORIZED } from "../http/metrics.js";
 import { ADMIN_SECURITY, METRICS_SECURITY, RESPONSE_HEADERS, RETRY_RESPONSE_HEADERS, parameterRef } from "./components.js";
 import { errorResponse, example, jsonResponse, knownError } from "./responses.js";
@@ -38,6 +40,12 @@ const prometheusText: ResponseConfig = {
   content: { "text/plain": { schema: z.string() } },
 };
 
+const html = (description: string): ResponseConfig => ({
+  description,
+  headers: RESPONSE_HEADERS,
+  content: { "text/html": { schema: z.string() } },
+});
+
 const yaml: ResponseConfig = {
   description: "This document, as YAML.",
   headers: RESPONSE_HEADERS,
@@ -63,6 +71,43 @@ const rootGet = (
   responses,
   ...more,
 });
+
+/** An operator page behind ADMIN_TOKEN (src/http/admin-session.ts): Bull Board, the console. */
+const adminPage = (path: string, operationId: string, summary: string, text: { page: string; purpose: string }): RouteConfig =>
+  rootGet(
+    path,
+    operationId,
+    summary,
+    {
+      200: html(text.page),
+      303: {
+        description: "`?token=` was right: sets the session cookie and redirects to the same page without the token.",
+        headers: { ...RESPONSE_HEADERS, Location: { description: "The page without `token`.", schema: { type: "string" } } },
+        content: { "text/plain": { schema: z.string() } },
+      },
+      401: errorResponse(401, [knownError("UNAUTHORIZED", { method: "GET", path }, { message: adminUnauthorized(path) })], {
+        headline: "No admin token or session cookie, or a wrong one.",
+      }),
+      404: { $ref: "#/components/responses/RouteNotFound" },
+    },
+    {
+      description:
+        `${text.purpose}; not part of the API contract. Mounted only when \`ADMIN_TOKEN\` is set ` +
+        "(otherwise 404, like any unknown route). Send `Authorization: Bearer <ADMIN_TOKEN>`; in a browser, open " +
+        `\`${path}?token=<ADMIN_TOKEN>\` once, which sets an HttpOnly session cookie scoped to \`${path}\`.`,
+      security: ADMIN_SECURITY,
+      parameters: [
+        {
+          name: "token",
+          in: "query",
+          required: false,
+          description: "`ADMIN_TOKEN`, for a browser's first visit (answered 303).",
+          schema: { type: "string" },
+        },
+        parameterRef("RequestId"),
+      ],
+    },
+  );
 
 export function registerOperationsPaths(registry: OpenAPIRegistry): void {
   for (const route of [
@@ -106,45 +151,20 @@ export function registerOperationsPaths(registry: OpenAPIRegistry): void {
         security: METRICS_SECURITY,
       },
     ),
-    rootGet(
-      "/admin/queues",
-      "adminQueues",
-      "Bull Board: the runtime queues, read-only (HTML)",
-      {
-        200: {
-          description: "Bull Board's web UI; its assets and JSON API live under `/admin/queues/`.",
-          headers: RESPONSE_HEADERS,
-          content: { "text/html": { schema: z.string() } },
-        },
-        303: {
-          description: "`?token=` was right: sets the session cookie and redirects to the same page without the token.",
-          headers: { ...RESPONSE_HEADERS, Location: { description: "The page without `token`.", schema: { type: "string" } } },
-          content: { "text/plain": { schema: z.string() } },
-        },
-        401: errorResponse(401, [knownError("UNAUTHORIZED", { method: "GET", path: "/admin/queues" }, { message: ADMIN_UNAUTHORIZED })], {
-          headline: "No admin token or session cookie, or a wrong one.",
-        }),
-        404: { $ref: "#/components/responses/RouteNotFound" },
-      },
-      {
-        description:
-          "For operators inspecting queues; not part of the API contract. Mounted only when `ADMIN_TOKEN` is set " +
-          "(otherwise 404, like any unknown route). Send `Authorization: Bearer <ADMIN_TOKEN>`; in a browser, open " +
-          "`/admin/queues?token=<ADMIN_TOKEN>` once, which sets an HttpOnly session cookie.",
-        security: ADMIN_SECURITY,
-        parameters: [
-          {
-            name: "token",
-            in: "query",
-            required: false,
-            description: "`ADMIN_TOKEN`, for a browser's first visit (answered 303).",
-            schema: { type: "string" },
-          },
-          parameterRef("RequestId"),
-        ],
-      },
-    ),
-    rootGet("/docs", "openApiDocument", "This OpenAPI document (YAML)", { 200: yaml }),
+    adminPage(ADMIN_BASE_PATH, "adminQueues", "Bull Board: the runtime queues, read-only (HTML)", {
+      page: "Bull Board's web UI; its assets and JSON API live under `/admin/queues/`.",
+      purpose: "For operators inspecting queues",
+    }),
+    adminPage(CONSOLE_BASE_PATH, "operatorConsole", "The operator console (HTML)", {
+      page:
+        "Every org with its configs and their state; per deployed config, sends per second against its limit over the last " +
+        "5 minutes, queue depth, oldest queued age, pause and sends in flight; recent failed, expired and dropped calls " +
+        "with a replay button. The page and its JSON API (under `/console/api/`) never show a call's headers, bodies or query string.",
+      purpose: "For operators watching the runtime",
+    }),
+    rootGet("/docs", "apiReference", "This API reference in a browser (HTML)", {
+      200: html("Swagger UI rendering this document, served by Sluice itself (no request leaves for another origin); \"Try it out\" sends to this service."),
+    }),
     rootGet("/docs/openapi.yaml", "openApiYaml", "This OpenAPI document (YAML)", { 200: yaml }),
     rootGet("/docs/openapi.json", "openApiJson", "This OpenAPI document (JSON)", {
       200: jsonResponse("This document, as JSON.", openApiJson),

@@ -70,6 +70,8 @@ export interface RuntimeKeys {
   /** Orgs with an unthrottled lane, scored by when a call last joined it (ms): where the workers look for work. */
   unthrottledLanes(): string;
   idempotency(orgId: string, keyHash: string): string;
+  /** Sends in progress, as each worker process last published them (HASH: process → `{at, lanes: {lane id: n}}`). */
+  inFlight(): string;
   lock(name: string): string;
 }
 
@@ -170,6 +172,7 @@ export function runtimeKeys(prefix: string): RuntimeKeys {
     replay: inCallSlot("replay"),
     unthrottledLanes: () => `${rt}:lanes:unthrottled`,
     idempotency: (orgId, keyHash) => `${org(orgId)}:idem:${keyHash}`,
+    inFlight: () => `${rt}:workers:in-flight`,
     lock: (name) => `${rt}:lock:${name}`,
   };
 }

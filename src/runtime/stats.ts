@@ -3,8 +3,10 @@ import type { Lane, RuntimeKeys } from "./keys.js";
 
 /** Upper bounds (ms) of the send-latency histogram buckets. */
 export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000] as const;
-/** How long a lane's per-second send counter is kept (the last minute is reported). */
-export const SECOND_COUNTER_TTL_S = 120;
+/** How many seconds of a lane's sends per second the console charts. */
+export const SENT_HISTORY_S = 300;
+/** How long a lane's per-second send counter is kept: the console's history, and a margin. */
+export const SECOND_COUNTER_TTL_S = SENT_HISTORY_S + 60;
 
 /** The stats field counting a send that took `latencyMs`: its histogram bucket. */
 export const latencyField = (latencyMs: number): string =>
@@ -39,6 +41,13 @@ export class RuntimeStats {
   async latency(lane: Lane, latencyMs: number): Promise<void> {
     const stats = this.keys.stats(lane);
     await this.redis.multi().hincrby(stats, latencyField(latencyMs), 1).hincrbyfloat(stats, "latency:sum", latencyMs).exec();
+  }
+
+  /** Sends begun in each of the last `seconds` whole seconds before the current one, oldest first. */
+  async sentPerSecond(lane: Lane, seconds: number, nowMs = Date.now()): Promise<number[]> {
+    const current = Math.floor(nowMs / 1000);
+    const keys = Array.from({ length: seconds }, (_, i) => this.keys.sentInSecond(lane, current - seconds + i));
+    return (await this.redis.mget(keys)).map((value) => Number(value ?? 0));
   }
 
   async read(lane: Lane): Promise<LaneStats> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { withoutTokenParam } from "../../src/http/admin.js";
+import { withoutTokenParam } from "../../src/http/admin-session.js";
 import { throttledLane, unthrottledLane } from "../../src/runtime/keys.js";
 import { expectEnvelope } from "../support/envelope.js";
 import { useTestApp } from "../support/test-app.js";

@@ -14,7 +14,26 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 describe("/docs", () => {
-  it.each(["/docs", "/docs/openapi.yaml"])("GET %s serves openapi.yaml as YAML, without credentials", async (path) => {
+  it("GET /docs serves the reference page, allowed to load only from this origin, and the Swagger UI assets it names", async () => {
+    const page = await app.request().get("/docs");
+    expect(page.status).toBe(200);
+    expect(page.get("content-type")).toMatch(/^text\/html/);
+    expect(page.get("content-security-policy")).toContain("default-src 'self'");
+    expectMatchesSpec(page, "GET", "/docs");
+    const assets = [...page.text.matchAll(/(?:src|href)="(\/docs\/[^"]+)"/g)].map((match) => match[1]!);
+    expect(assets).toEqual(expect.arrayContaining(["/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css", "/docs/assets/reference.js"]));
+    for (const asset of assets) expect((await app.request().get(asset)).status, asset).toBe(200);
+    expect((await app.request().get("/docs/assets/reference.js")).text).toContain('url: "/docs/openapi.json"');
+  });
+
+  it("serves none of the package's other files", async () => {
+    for (const path of ["/docs/assets/package.json", "/docs/assets/index.html", "/docs/assets/swagger-initializer.js"]) {
+      expect((await app.request().get(path)).status, path).toBe(404);
+    }
+  });
+
+  it("GET /docs/openapi.yaml serves openapi.yaml as YAML, without credentials", async () => {
+    const path = "/docs/openapi.yaml";
     const response = await app.request().get(path).buffer(true).parse((res, done) => {
       let text = "";
       res.setEncoding("utf8");

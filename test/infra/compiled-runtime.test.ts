@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,7 +27,11 @@ async function assembleRuntimeImage(app: string): Promise<void> {
     const destination = join(app, parts.pop()!);
     const from = /^--from=(\S+)$/.exec(parts[0]!)?.[1];
     if (from === undefined) {
-      for (const source of parts) cpSync(resolve(REPO_ROOT, source), join(destination, source), { recursive: true });
+      // As Docker does: a directory's contents go into the destination, a file goes into it under its own name.
+      for (const source of parts) {
+        const from = resolve(REPO_ROOT, source);
+        cpSync(from, statSync(from).isDirectory() ? destination : join(destination, basename(source)), { recursive: true });
+      }
     } else if (parts[1] === "/app/node_modules") {
       symlinkSync(resolve(REPO_ROOT, "node_modules"), destination, "dir");
     } else if (parts[1] === "/app/dist") {
@@ -47,6 +51,7 @@ let base: string;
 let sink: Sink;
 // A private prefix: the worker must only see the calls this file submits.
 const REDIS_PREFIX = `sluice-image-${randomBytes(6).toString("hex")}`;
+const ADMIN_TOKEN = randomBytes(16).toString("hex");
 
 beforeAll(async () => {
   app = mkdtempSync(join(tmpdir(), "sluice-image-"));
@@ -58,7 +63,7 @@ beforeAll(async () => {
   sink = await startSink();
   const shared = { NODE_ENV: "production", DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX, ...egressAllowFor(sink.url) };
   // The two services docker-compose runs from this image: `api` and `worker`.
-  sluice = startSluiceProcess(entry, { ...shared, SERVICES: "api", HOST: "127.0.0.1", PORT: String(port) }, app, nodeArgs);
+  sluice = startSluiceProcess(entry, { ...shared, SERVICES: "api", HOST: "127.0.0.1", PORT: String(port), ADMIN_TOKEN }, app, nodeArgs);
   worker = startSluiceProcess(entry, { ...shared, SERVICES: "worker" }, app, nodeArgs);
   await sluice.waitForLine((line) => line.includes('"msg":"sluice started"'));
   await worker.waitForLine((line) => line.includes('"msg":"runtime worker started"'));
@@ -81,6 +86,13 @@ describe("the compiled runtime image layout", () => {
     const docs = await fetch(`${base}/docs/openapi.json`);
     expect(docs.status).toBe(200);
     expect(await docs.json()).toMatchObject({ openapi: expect.stringMatching(/^3\./) });
+  });
+
+  it("serves the API reference and the console, with the files their pages load", async () => {
+    const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+    for (const path of ["/docs", "/docs/assets/reference.js", "/docs/assets/swagger-ui-bundle.js", "/console", "/console/assets/console.js", "/console/assets/uPlot.iife.min.js"]) {
+      expect((await fetch(`${base}${path}`, { headers: admin })).status, path).toBe(200);
+    }
   });
 
   it("reaches Postgres through the compiled Prisma client, and Redis", async () => {

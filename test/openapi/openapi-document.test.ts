@@ -4,6 +4,7 @@ import { compileErrors, validate } from "@readme/openapi-parser";
 import type { Router } from "express";
 import type supertest from "supertest";
 import { describe, expect, it } from "vitest";
+import { CONSOLE_BASE_PATH } from "../../src/console/console.routes.js";
 import { ADMIN_BASE_PATH } from "../../src/http/admin.js";
 import { docsRouter, OPENAPI_PATH } from "../../src/http/docs.js";
 import { healthRouter } from "../../src/http/health.js";
@@ -32,8 +33,8 @@ const documentedAuthoring = documented(AUTHORING_TAG);
 /** At the service root, like the operational routes. */
 const documentedRuntime = documented(RUNTIME_TAG);
 const documentedOperations = documented(OPERATIONS_TAG);
-/** Bull Board's entry page: a sub-app of its own (not a route table), mounted only when ADMIN_TOKEN is set. */
-const ADMIN_ROUTES = [`GET ${ADMIN_BASE_PATH}`];
+/** The entry pages of Bull Board and the console: sub-apps of their own (not route tables), mounted only when ADMIN_TOKEN is set. */
+const ADMIN_ROUTES = [`GET ${ADMIN_BASE_PATH}`, `GET ${CONSOLE_BASE_PATH}`];
 
 const splitRoute = (route: string) => {
   const [method = "", path = ""] = route.split(" ");
@@ -287,13 +288,13 @@ describe("routes", () => {
       await expectServedAsDocumented([...documentedRuntime, ...documentedOperations]);
     });
 
-    it("serves Bull Board's page as documented to the admin token", async () => {
-      const page = await ctx.app.request().get(ADMIN_BASE_PATH).set("Authorization", `Bearer ${ADMIN_TOKEN}`);
+    it.each([ADMIN_BASE_PATH, CONSOLE_BASE_PATH])("serves %s as documented to the admin token", async (path) => {
+      const page = await ctx.app.request().get(path).set("Authorization", `Bearer ${ADMIN_TOKEN}`);
       expect(page.status).toBe(200);
-      expectMatchesSpec(page, "GET", ADMIN_BASE_PATH);
-      const firstVisit = await ctx.app.request().get(`${ADMIN_BASE_PATH}?token=${ADMIN_TOKEN}`);
+      expectMatchesSpec(page, "GET", path);
+      const firstVisit = await ctx.app.request().get(`${path}?token=${ADMIN_TOKEN}`);
       expect(firstVisit.status).toBe(303);
-      expectMatchesSpec(firstVisit, "GET", ADMIN_BASE_PATH);
+      expectMatchesSpec(firstVisit, "GET", path);
     });
   });
 });

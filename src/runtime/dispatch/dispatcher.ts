@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CallStore, FinalOutcome } from "../call-store.js";
+import type { InFlightSends } from "../in-flight.js";
 import type { RuntimeKeys } from "../keys.js";
 import type { QueuedCall } from "../queues.js";
 import type { RuntimeStats } from "../stats.js";
@@ -27,6 +28,7 @@ export interface DispatcherDeps {
   pacer: Pacer;
   sender: HttpSender;
   stats: RuntimeStats;
+  inFlight: InFlightSends;
   keys: RuntimeKeys;
   retentionMs: number;
   /** True once a lane's runtime version has finished draining: its calls are dropped, never sent. */
@@ -80,18 +82,20 @@ export class CallDispatcher {
       const { attempts, issuedAt } = begun;
       spentMs = Math.max(spentMs, begun.spentMs);
 
-      const outcome = await sender.send({
-        pool: job.orgId,
-        method: job.method,
-        url: job.url,
-        headers: withCallId(job.headers, job.callId),
-        ...(job.body !== undefined ? { body: job.body } : {}),
-        timeoutMs: Math.max(1, job.timeoutMs - spentMs),
-        onWire: () => {
-          const lateMs = performance.now() - issuedAt;
-          if (lateMs > RESTAMP_AFTER_MS) void pacer.restamp(job.lane, sendId, lateMs).catch(() => undefined);
-        },
-      });
+      const outcome = await this.deps.inFlight.during(job.lane, () =>
+        sender.send({
+          pool: job.orgId,
+          method: job.method,
+          url: job.url,
+          headers: withCallId(job.headers, job.callId),
+          ...(job.body !== undefined ? { body: job.body } : {}),
+          timeoutMs: Math.max(1, job.timeoutMs - spentMs),
+          onWire: () => {
+            const lateMs = performance.now() - issuedAt;
+            if (lateMs > RESTAMP_AFTER_MS) void pacer.restamp(job.lane, sendId, lateMs).catch(() => undefined);
+          },
+        }),
+      );
       spentMs += outcome.durationMs;
       const sent = { lastSendMs: outcome.durationMs, backoffKey };
 

@@ -5,6 +5,7 @@ import type { RuntimeStores } from "../runtime-stores.js";
 import type { RuntimeSettings } from "../settings.js";
 import type { UnthrottledLaneEntry } from "../unthrottled-lanes.js";
 import { heartbeatKey, HEARTBEAT_TTL_MS } from "../worker-heartbeats.js";
+import { IN_FLIGHT_PUBLISH_MS, type InFlightSends } from "../in-flight.js";
 import type { CallbackDeliverer } from "../callbacks/callback-deliverer.js";
 import type { LaneWorkers } from "./lane-workers.js";
 import { BOOKING_HORIZON_MS } from "./pacer.js";
@@ -33,6 +34,7 @@ export interface RuntimeWorkerDeps extends Omit<RuntimeStores, "records"> {
   sweeper: Sweeper;
   reconciler: Reconciler;
   deliverer: CallbackDeliverer;
+  inFlight: InFlightSends;
   settings: RuntimeSettings;
   logger: Logger;
   redisPrefix: string;
@@ -42,8 +44,8 @@ export interface RuntimeWorkerDeps extends Omit<RuntimeStores, "records"> {
  * The worker half (SERVICES=worker). Every 500 ms it reads the runtime versions from Postgres and the orgs'
  * unthrottled lanes from Redis, and keeps one BullMQ worker per lane with work (each version's queue, each org's
  * unthrottled queue); it republishes each version's rate, so an update takes effect within a second even if the
- * API's own write was lost. It also beats a heartbeat, sweeps, reconciles the orgs' queued counts and delivers
- * callbacks.
+ * API's own write was lost. It also beats a heartbeat, publishes its sends in progress, sweeps, reconciles the orgs'
+ * queued counts and delivers callbacks.
  */
 export class RuntimeWorker {
   readonly id = `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -74,6 +76,7 @@ export class RuntimeWorker {
     this.every(SYNC_INTERVAL_MS, () => (this.syncing = this.sync()));
     this.every(NEW_LANE_INTERVAL_MS, async () => this.openLanes(await this.deps.unthrottled.joinedSince(Date.now() - LANE_LOOKBACK_MS)));
     this.every(HEARTBEAT_INTERVAL_MS, () => this.beat());
+    this.every(IN_FLIGHT_PUBLISH_MS, () => this.deps.inFlight.publish());
     this.deps.deliverer.start();
     this.every(sweepEvery, () => this.deps.sweeper.sweep(this.lanes(), Math.max(sweepEvery * 2, 5000)));
     const reconcileEvery = Math.min(MAX_RECONCILE_INTERVAL_MS, Math.max(500, retentionMs / 4));
@@ -87,6 +90,7 @@ export class RuntimeWorker {
     await this.syncing;
     await this.deps.workers.closeAll(graceMs);
     await this.deps.deliverer.stop();
+    await this.deps.inFlight.withdraw().catch(() => undefined);
     await this.deps.redis.zrem(heartbeatKey(this.deps.redisPrefix), this.id).catch(() => undefined);
   }
 
