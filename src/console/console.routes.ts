@@ -1,11 +1,9 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import express, { Router, type Express } from "express";
 import { z } from "zod";
 import { adminGuard } from "../http/admin-session.js";
-import { PUBLIC_DIR, selfOnly } from "../http/docs.js";
-import { staticFiles } from "../http/static-files.js";
+import { pageFile, PUBLIC_DIR, selfOnly, staticFiles } from "../http/pages.js";
 import type { CallService } from "../runtime/accept/call.service.js";
 import { ApiError } from "../shared/errors/api-error.js";
 import type { ConsoleReader } from "./console-reader.js";
@@ -24,10 +22,9 @@ const CONSOLE_PRINCIPAL = { clientId: "sluice-console", name: "operator console"
  * out calls' headers and bodies.
  */
 export function consoleApp(deps: { token: string; reader: ConsoleReader; calls: CallService }): Express {
-  const pageDir = new URL("console/", PUBLIC_DIR);
   const router = Router();
-  router.get("/", selfOnly, (_req, res) => res.sendFile(fileURLToPath(new URL("index.html", pageDir))));
-  router.use("/assets", selfOnly, staticFiles(join(UPLOT_DIR, "dist"), UPLOT_ASSETS), staticFiles(pageDir, PAGE_FILES));
+  router.get("/", selfOnly, (_req, res) => res.sendFile(pageFile("console", "index.html")));
+  router.use("/assets", selfOnly, staticFiles(join(UPLOT_DIR, "dist"), UPLOT_ASSETS), staticFiles(new URL("console/", PUBLIC_DIR), PAGE_FILES));
 
   router.get("/api/orgs", async (_req, res) => {
     res.json({ orgs: await deps.reader.orgs() });

@@ -110,7 +110,7 @@ describe("with ADMIN_TOKEN", () => {
     const other = { app: ctx.app, tenant };
     rt.sink.respond((arrival) => (arrival.path.startsWith("/slow/") ? { delayMs: 400 } : {}));
     const { uid } = await deployConfig(other, { urlPattern: `${rt.sink.url}/slow/*`, methods: ["POST"], maxThroughput: 200 });
-    const accepted = await submitBatch(other, Array.from({ length: 700 }, (_, i) => ({ method: "POST", url: `${rt.sink.url}/slow/${i}` })));
+    const accepted = await submitBatch(other, Array.from({ length: 1500 }, (_, i) => ({ method: "POST", url: `${rt.sink.url}/slow/${i}` })));
 
     const during = await until(async () => {
       const figures = await live(uid);
@@ -122,13 +122,13 @@ describe("with ADMIN_TOKEN", () => {
     expect(during.oldestQueuedAgeMs).toBeGreaterThan(0);
     expect(during.inFlight).toBeLessThanOrEqual(200);
 
-    await waitForCallStates(other, accepted.map((call) => call.callId), ["succeeded"], 20_000);
+    await waitForCallStates(other, accepted.map((call) => call.callId), ["succeeded"], 30_000);
     const after = await until(async () => {
       const figures = await live(uid);
       return figures.inFlight === 0 ? figures : undefined;
     }, 5000);
     expect(after.queued).toBe(0);
-    expect(after.sentPerSecond.reduce((sum, n) => sum + n, 0)).toBe(700);
+    expect(after.sentPerSecond.reduce((sum, n) => sum + n, 0)).toBe(1500);
     expect(Math.max(...after.sentPerSecond)).toBeLessThanOrEqual(200);
   });
 
