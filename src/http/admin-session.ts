@@ -12,6 +12,15 @@ const TOKEN_PARAM = "token";
 export const adminUnauthorized = (basePath: string): string =>
   `admin: send Authorization: Bearer <ADMIN_TOKEN> (in a browser, open ${basePath}?${TOKEN_PARAM}=<ADMIN_TOKEN> once)`;
 
+/** What a request to an operator page is told while the service has no ADMIN_TOKEN. */
+export const adminDisabled = (basePath: string): string =>
+  `admin: ${basePath} is disabled; set ADMIN_TOKEN (at least 16 characters) on the service to enable it`;
+
+/** An operator page while ADMIN_TOKEN is unset: every request is told how to enable it (rather than "no such route"). */
+export function adminDisabledGuard(basePath: string): RequestHandler {
+  return (_req, _res, next) => next(new ApiError("UNAUTHORIZED", { message: adminDisabled(basePath) }));
+}
+
 /**
  * Guards an operator page mounted at `basePath` (Bull Board, the console). Access takes `Authorization: Bearer
  * <ADMIN_TOKEN>`, or, for a browser, the cookie set by opening `<basePath>?token=<ADMIN_TOKEN>` once (the answer is

@@ -2,7 +2,7 @@ import express, { type Express } from "express";
 import { nodeHealth, type RedisClient } from "../shared/redis.js";
 import { pinoHttp } from "pino-http";
 import type { Db } from "../db/prisma.js";
-import { consoleApp } from "../console/console.routes.js";
+import { consoleApp, CONSOLE_BASE_PATH } from "../console/console.routes.js";
 import type { ConsoleReader } from "../console/console-reader.js";
 import { callRouter, RUNTIME_BASE_PATH } from "../runtime/accept/call.routes.js";
 import type { CallService } from "../runtime/accept/call.service.js";
@@ -13,8 +13,8 @@ import { errorSerializer, type Logger } from "../shared/logger.js";
 import { AUTHORING_BASE_PATHS } from "../throttling/base-paths.js";
 import { throttlingConfigRouter } from "../throttling/throttling-config.routes.js";
 import type { ThrottlingConfigService } from "../throttling/throttling-config.service.js";
-import { adminApp } from "./admin.js";
-import { withoutTokenParam } from "./admin-session.js";
+import { ADMIN_BASE_PATH, adminApp } from "./admin.js";
+import { adminDisabledGuard, withoutTokenParam } from "./admin-session.js";
 import { docsRouter } from "./docs.js";
 import { healthRouter } from "./health.js";
 import { createMetrics } from "./metrics.js";
@@ -34,7 +34,7 @@ export interface HttpDeps {
   queues: RuntimeQueues;
   unthrottled: UnthrottledLanes;
   consoleReader: ConsoleReader;
-  /** Enables Bull Board at /admin/queues and the console at /console. */
+  /** Enables Bull Board at /admin/queues and the console at /console (without it, both answer 401 saying so). */
   adminToken: string | undefined;
   /** When set, /metrics requires it as a Bearer token. */
   metricsToken: string | undefined;
@@ -71,6 +71,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   if (deps.adminToken) {
     app.use(adminApp({ token: deps.adminToken, db: deps.db, queues: deps.queues, unthrottled: deps.unthrottled }));
     app.use(consoleApp({ token: deps.adminToken, reader: deps.consoleReader, calls: deps.calls }));
+  } else {
+    for (const page of [ADMIN_BASE_PATH, CONSOLE_BASE_PATH]) app.use(page, adminDisabledGuard(page));
   }
   const throttling = throttlingConfigRouter(deps.db, deps.throttlingConfigs, deps.runtimeStatus);
   for (const base of AUTHORING_BASE_PATHS) app.use(base, throttling);

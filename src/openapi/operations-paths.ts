@@ -2,7 +2,7 @@ import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from "@asteasolutio
 import { z } from "zod";
 import { CONSOLE_BASE_PATH } from "../console/console.routes.js";
 import { ADMIN_BASE_PATH } from "../http/admin.js";
-import { adminUnauthorized } from "../http/admin-session.js";
+import { adminDisabled, adminUnauthorized } from "../http/admin-session.js";
 import { METRICS_UNAUTHORIZED } from "../http/metrics.js";
 import { ADMIN_SECURITY, METRICS_SECURITY, RESPONSE_HEADERS, RETRY_RESPONSE_HEADERS, parameterRef } from "./components.js";
 import { errorResponse, example, jsonResponse, knownError } from "./responses.js";
@@ -85,15 +85,19 @@ const adminPage = (path: string, operationId: string, summary: string, text: { p
         headers: { ...RESPONSE_HEADERS, Location: { description: "The page without `token`.", schema: { type: "string" } } },
         content: { "text/plain": { schema: z.string() } },
       },
-      401: errorResponse(401, [knownError("UNAUTHORIZED", { method: "GET", path }, { message: adminUnauthorized(path) })], {
-        headline: "No admin token or session cookie, or a wrong one.",
-      }),
-      404: { $ref: "#/components/responses/RouteNotFound" },
+      401: errorResponse(
+        401,
+        [
+          knownError("UNAUTHORIZED", { method: "GET", path }, { message: adminUnauthorized(path) }),
+          { ...knownError("UNAUTHORIZED", { method: "GET", path }, { message: adminDisabled(path) }), key: "DISABLED" },
+        ],
+        { headline: "No admin token or session cookie, or a wrong one; or the service has no `ADMIN_TOKEN`, so the page is disabled." },
+      ),
     },
     {
       description:
-        `${text.purpose}; not part of the API contract. Mounted only when \`ADMIN_TOKEN\` is set ` +
-        "(otherwise 404, like any unknown route). Send `Authorization: Bearer <ADMIN_TOKEN>`; in a browser, open " +
+        `${text.purpose}; not part of the API contract. Enabled only when \`ADMIN_TOKEN\` is set ` +
+        "(otherwise every request answers 401 saying so). Send `Authorization: Bearer <ADMIN_TOKEN>`; in a browser, open " +
         `\`${path}?token=<ADMIN_TOKEN>\` once, which sets an HttpOnly session cookie scoped to \`${path}\`.`,
       security: ADMIN_SECURITY,
       parameters: [

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { configLive, consoleOrg, failedCall } from "../../src/console/console.schema.js";
-import { adminUnauthorized } from "../../src/http/admin-session.js";
+import { adminDisabled, adminUnauthorized } from "../../src/http/admin-session.js";
 import { throttledLane } from "../../src/runtime/keys.js";
 import { expectEnvelope } from "../support/envelope.js";
 import { deployConfig, getCall, submitBatch, useRuntime, waitForCallStates } from "../support/runtime.js";
@@ -27,9 +27,9 @@ const API_PATHS = ["/console/api/orgs", "/console/api/configs/00000000-0000-4000
 describe("without ADMIN_TOKEN", () => {
   const ctx = useTestApp();
 
-  it.each(["/console", ...API_PATHS])("%s is an unknown route (404)", async (path) => {
+  it.each(["/console", ...API_PATHS])("%s answers 401 saying the console is disabled, whatever the token", async (path) => {
     const res = await ctx.app.request().get(path).set(admin);
-    expectEnvelope(res, { status: 404, code: "ERR_ROUTE_NOT_FOUND", family: "INPUT_OUTPUT_ERROR" });
+    expectEnvelope(res, { status: 401, code: "ERR_UNAUTHORIZED", family: "AUTHENTICATION_ERROR", message: adminDisabled("/console") });
   });
 });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { withoutTokenParam } from "../../src/http/admin-session.js";
+import { adminDisabled, withoutTokenParam } from "../../src/http/admin-session.js";
 import { throttledLane, unthrottledLane } from "../../src/runtime/keys.js";
 import { expectEnvelope } from "../support/envelope.js";
 import { useTestApp } from "../support/test-app.js";
 
-// Bull Board at /admin/queues: absent without ADMIN_TOKEN; with it, a bearer token or the cookie a first visit
+// Bull Board at /admin/queues: disabled (401) without ADMIN_TOKEN; with it, a bearer token or the cookie a first visit
 // with ?token= sets, compared in constant time.
 
 const TOKEN = "admin-token-0123456789abcdef";
@@ -12,9 +12,9 @@ const TOKEN = "admin-token-0123456789abcdef";
 describe("without ADMIN_TOKEN", () => {
   const ctx = useTestApp();
 
-  it.each(["/admin/queues", "/admin/queues/api/queues"])("%s is an unknown route (404)", async (path) => {
+  it.each(["/admin/queues", "/admin/queues/api/queues"])("%s answers 401 saying the page is disabled, whatever the token", async (path) => {
     const res = await ctx.app.request().get(path).set("Authorization", `Bearer ${TOKEN}`);
-    expectEnvelope(res, { status: 404, code: "ERR_ROUTE_NOT_FOUND", family: "INPUT_OUTPUT_ERROR" });
+    expectEnvelope(res, { status: 401, code: "ERR_UNAUTHORIZED", family: "AUTHENTICATION_ERROR", message: adminDisabled("/admin/queues") });
   });
 });
 

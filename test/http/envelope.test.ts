@@ -60,6 +60,15 @@ describe("the error envelope", () => {
     });
     expect(Object.keys(inner).sort()).toEqual(["code", "context", "family", "message", "service", "version"]);
   });
+
+  it.each(["/authoring/throttlingConfigs/%E0%A4%A", "/runtime/calls/%E0%A4%A", "/runtime/calls/%zz"])(
+    "answers a path parameter that is not valid percent-encoding (%s) with 404, not 500",
+    async (path) => {
+      const res = await ctx.app.request().get(path).set(ctx.tenant.headers());
+      const { inner } = expectEnvelope(res, { status: 404, code: "ERR_ROUTE_NOT_FOUND", family: "INPUT_OUTPUT_ERROR" });
+      expect(inner.context).toMatch(/^Failed to decode param/);
+    },
+  );
 });
 
 describe("request ids", () => {

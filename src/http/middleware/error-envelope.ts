@@ -10,6 +10,8 @@ const DEPENDENCY_RETRY_AFTER_SECONDS = "5";
 /** Turns whatever a route threw into an ApiError: client mistakes keep their code, the rest become 503 or 5xx. */
 function toApiError(error: unknown, fallback: ErrorName): ApiError {
   if (error instanceof ApiError) return error;
+  // Express' router could not percent-decode a path parameter (`/throttlingConfigs/%E0%A4%A`): no route names that.
+  if (error instanceof URIError) return new ApiError("ROUTE_NOT_FOUND", { context: error.message });
   if (isDependencyUnavailable(error)) {
     return new ApiError("DEPENDENCY_UNAVAILABLE", {
       cause: error,
