@@ -1,5 +1,5 @@
-import type { ResponseConfig, ZodRequestBody } from "@asteasolutions/zod-to-openapi";
-import type { Request, Response, Router } from "express";
+import type { ResponseConfig, RouteConfig, ZodRequestBody } from "@asteasolutions/zod-to-openapi";
+import type { Request, RequestHandler, Response, Router } from "express";
 import type { parameterRef } from "../openapi/components.js";
 import type { ErrorName } from "../shared/errors/catalogue.js";
 
@@ -15,7 +15,11 @@ export interface Operation<Deps> {
   readonly summary: string;
   readonly description: string;
   readonly body?: ZodRequestBody;
-  readonly success: { readonly status: 200 | 204; readonly response: ResponseConfig };
+  /** The query's schema: documented as query parameters; the handler parses it. */
+  readonly query?: NonNullable<RouteConfig["request"]>["query"];
+  /** Middleware the route runs before the handler (e.g. the body parser with the operation's size limit). */
+  readonly before?: readonly RequestHandler[];
+  readonly success: { readonly status: 200 | 202 | 204; readonly response: ResponseConfig };
   /** Operation-specific 400 codes (CONTRACT §5). */
   readonly rejects?: readonly ErrorName[];
   /** The payload is validated (CONTRACT §4). */
@@ -23,6 +27,10 @@ export interface Operation<Deps> {
   /** The code an unexpected failure answers with (1457–1464); 4000 when absent. */
   readonly failsWith?: ErrorName;
   readonly extraParameters?: readonly ReturnType<typeof parameterRef>[];
+  /** Every parameter, for a feature that lists them per operation (the call API) rather than deriving them. */
+  readonly parameters?: readonly ReturnType<typeof parameterRef>[];
+  /** Every error response, for a feature that documents them per operation rather than deriving them. */
+  readonly errors?: RouteConfig["responses"];
   handle(deps: Deps, req: Request, res: Response): Promise<void>;
 }
 
@@ -36,7 +44,7 @@ export type OperationDoc = Omit<Operation<never>, "handle">;
 export function mountOperations<Deps>(router: Router, operations: readonly Operation<Deps>[], deps: Deps): void {
   for (const operation of operations) {
     const path = operation.path.replace(/\{(\w+)\}/g, ":$1");
-    router[operation.method](path, async (req, res) => {
+    router[operation.method](path, ...(operation.before ?? []), async (req, res) => {
       if (operation.failsWith) res.locals.unexpectedError = operation.failsWith;
       res.status(operation.success.status);
       await operation.handle(deps, req, res);

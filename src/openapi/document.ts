@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { ERRORS } from "../shared/errors/catalogue.js";
-import { RUNTIME_BASE_PATH } from "../runtime/accept/call.routes.js";
+import { RUNTIME_BASE_PATH } from "../runtime/accept/call.operations.js";
 import { AUTHORING_BASE_PATHS } from "../throttling/base-paths.js";
 import { CREDENTIAL_SECURITY, RESPONSE_HEADERS, registerComponents } from "./components.js";
 import { errorDetail } from "./error-envelope.schema.js";
