@@ -10,6 +10,7 @@ import { startSink } from "../support/sink.js";
 const TOKEN = "browser-console-token-0123456789";
 const SECRET_HEADER = "hdr-secret-31337";
 const SECRET_BODY = "body-secret-27182";
+const XSS_NAME = '<img src=x onerror="window.xss=1">';
 
 const rt = useRuntime({ startSink, env: { ADMIN_TOKEN: TOKEN } });
 const { ctx } = rt;
@@ -36,6 +37,10 @@ describe("/console in a browser", () => {
       return arrival.path.startsWith("/console/") ? { delayMs: 200 } : {};
     });
     const { uid } = await deployConfig(ctx, { urlPattern: `${rt.sink.url}/console/*`, methods: ["POST"], maxThroughput: 200 });
+    // A tenant chooses its config's name: the page shows it as text, never as markup.
+    const renamed = await ctx.app.request().put(`/authoring/throttlingConfigs/${uid}`).set(ctx.tenant.headers())
+      .send({ name: XSS_NAME, urlPattern: `${rt.sink.url}/console/*`, methods: ["POST"], maxThroughput: 200 });
+    expect(renamed.status, renamed.text).toBe(200);
     const [failed] = await submitBatch(ctx, [
       { method: "POST", url: `${rt.sink.url}/console/missing`, headers: { "X-Api-Key": SECRET_HEADER }, body: { token: SECRET_BODY } },
     ]);
@@ -52,7 +57,9 @@ describe("/console in a browser", () => {
 
     await page.locator(`[data-org="${ctx.tenant.orgId}"]`).click();
     await page.locator(`[data-config="${uid}"]`).waitFor();
-    expect(await page.locator(`[data-config="${uid}"]`).textContent()).toContain("deployed");
+    expect(await page.locator(`[data-config="${uid}"]`).textContent()).toContain(XSS_NAME);
+    expect(await page.locator("#org img").count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { xss?: number }).xss)).toBeUndefined();
     await page.locator(`[data-live="${uid}"] canvas`).waitFor();
 
     // A backlog of 10 s at the config's 200/s: the queue fills, then shrinks, while the chart's sends add up.
