@@ -63,9 +63,9 @@ export class ConsoleReader {
     });
     if (!version) throw new ApiError("NOT_FOUND", { context: `no runtime version for config ${configUid}` });
     const lane = throttledLane(version.id);
-    const [sentPerSecond, block, pausedUntil, inFlight] = await Promise.all([
+    const [sentPerSecond, queue, pausedUntil, inFlight] = await Promise.all([
       stats.sentPerSecond(lane, SENT_HISTORY_S, nowMs),
-      runtimeStatus.forConfig(configUid),
+      runtimeStatus.queue(lane),
       redis.get(keys.pause(lane, "")),
       readInFlight(redis, keys, nowMs),
     ]);
@@ -78,8 +78,7 @@ export class ConsoleReader {
       limitPerSecond: version.maxThroughput,
       endSecond: Math.floor(nowMs / 1000),
       sentPerSecond,
-      queued: block?.queued ?? 0,
-      oldestQueuedAgeMs: block?.oldestQueuedAgeMs ?? 0,
+      ...queue,
       pausedUntil: pausedUntilMs > nowMs ? new Date(pausedUntilMs).toISOString() : null,
       inFlight: inFlight.get(laneId(lane)) ?? 0,
     };

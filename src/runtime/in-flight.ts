@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../shared/redis.js";
 import { laneId, type Lane, type RuntimeKeys } from "./keys.js";
 
@@ -21,7 +20,6 @@ interface Published {
  */
 export class InFlightSends {
   private readonly counts = new Map<string, number>();
-  private readonly processId = `${process.pid}-${randomUUID().slice(0, 8)}`;
   private published = false;
 
   constructor(
@@ -41,17 +39,18 @@ export class InFlightSends {
     }
   }
 
-  async publish(): Promise<void> {
-    if (this.counts.size === 0) return this.withdraw();
+  /** Writes this process's counts under its worker id. */
+  async publish(workerId: string): Promise<void> {
+    if (this.counts.size === 0) return this.withdraw(workerId);
     const entry: Published = { at: Date.now(), lanes: Object.fromEntries(this.counts) };
-    await this.redis.hset(this.keys.inFlight(), this.processId, JSON.stringify(entry));
+    await this.redis.hset(this.keys.inFlight(), workerId, JSON.stringify(entry));
     this.published = true;
   }
 
   /** Removes this process's entry (nothing in flight, or stopping). */
-  async withdraw(): Promise<void> {
+  async withdraw(workerId: string): Promise<void> {
     if (!this.published) return;
-    await this.redis.hdel(this.keys.inFlight(), this.processId);
+    await this.redis.hdel(this.keys.inFlight(), workerId);
     this.published = false;
   }
 }

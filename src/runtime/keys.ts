@@ -70,7 +70,7 @@ export interface RuntimeKeys {
   /** Orgs with an unthrottled lane, scored by when a call last joined it (ms): where the workers look for work. */
   unthrottledLanes(): string;
   idempotency(orgId: string, keyHash: string): string;
-  /** Sends in progress, as each worker process last published them (HASH: process → `{at, lanes: {lane id: n}}`). */
+  /** Sends in progress, as each worker process last published them (HASH: worker id → `{at, lanes: {lane id: n}}`). */
   inFlight(): string;
   lock(name: string): string;
 }

@@ -9,11 +9,15 @@ import type { CallJob, RuntimeQueues } from "./queues.js";
 import type { LaneStats, RuntimeStats } from "./stats.js";
 import type { UnthrottledLanes } from "./unthrottled-lanes.js";
 
-/** What one lane holds at this moment: its queue and its counters (summed over every worker process). */
-export interface LaneSnapshot {
+/** A lane's queue at this moment. */
+export interface LaneQueue {
   /** Calls waiting, delayed, prioritized or being handled by a worker (waiting for their slot or being sent). */
   queued: number;
   oldestQueuedAgeMs: number;
+}
+
+/** What one lane holds at this moment: its queue and its counters (summed over every worker process). */
+export interface LaneSnapshot extends LaneQueue {
   stats: LaneStats;
 }
 
@@ -121,17 +125,22 @@ export class RuntimeStatusReader {
     return withDeadline(Promise.all(lanes.map((lane) => this.snapshot(lane))), REDIS_READ_DEADLINE_MS);
   }
 
+  /** A lane's queue depth and oldest queued age, without its counters; rejects if Redis does not answer within 1 s. */
+  queue(lane: Lane): Promise<LaneQueue> {
+    return withDeadline(this.queueOf(lane), REDIS_READ_DEADLINE_MS);
+  }
+
   private async snapshot(lane: Lane): Promise<LaneSnapshot> {
+    const [queue, stats] = await Promise.all([this.queueOf(lane), this.deps.stats.read(lane)]);
+    return { ...queue, stats };
+  }
+
+  private async queueOf(lane: Lane): Promise<LaneQueue> {
     const queue = this.deps.queues.get(lane);
-    const [counts, oldest, stats] = await Promise.all([
-      queue.getJobCounts(...QUEUED_TYPES),
-      this.oldestWaiting(queue),
-      this.deps.stats.read(lane),
-    ]);
+    const [counts, oldest] = await Promise.all([queue.getJobCounts(...QUEUED_TYPES), this.oldestWaiting(queue)]);
     return {
       queued: QUEUED_TYPES.reduce((sum, type) => sum + (counts[type] ?? 0), 0),
       oldestQueuedAgeMs: oldest ? Math.max(0, Date.now() - Number(oldest)) : 0,
-      stats,
     };
   }
 

@@ -29,7 +29,7 @@ describe("in-flight sends", () => {
     const [first, second] = [new InFlightSends(redis, keys), new InFlightSends(redis, keys)];
     const sends = [pendingSend(), pendingSend(), pendingSend()];
     const running = [first.during(lane, () => sends[0]!.done), first.during(other, () => sends[1]!.done), second.during(lane, () => sends[2]!.done)];
-    await Promise.all([first.publish(), second.publish()]);
+    await Promise.all([first.publish("first"), second.publish("second")]);
     const counted = await readInFlight(redis, keys);
     expect(counted.get(laneId(lane))).toBe(2);
     expect(counted.get(laneId(other))).toBe(1);
@@ -37,7 +37,7 @@ describe("in-flight sends", () => {
     sends[0]!.finish();
     sends[2]!.finish();
     await Promise.all([running[0], running[2]]);
-    await Promise.all([first.publish(), second.publish()]);
+    await Promise.all([first.publish("first"), second.publish("second")]);
     const after = await readInFlight(redis, keys);
     expect(after.get(laneId(lane))).toBeUndefined();
     expect(after.get(laneId(other))).toBe(1);
@@ -45,14 +45,14 @@ describe("in-flight sends", () => {
 
     sends[1]!.finish();
     await running[1];
-    await first.publish();
+    await first.publish("first");
     expect(await redis.exists(keys.inFlight())).toBe(0);
   });
 
   it("counts a send that failed as ended", async () => {
     const sends = new InFlightSends(redis, keys);
     await expect(sends.during(lane, () => Promise.reject(new Error("socket hang up")))).rejects.toThrow("socket hang up");
-    await sends.publish();
+    await sends.publish("third");
     expect((await readInFlight(redis, keys)).size).toBe(0);
   });
 

@@ -76,7 +76,7 @@ export class RuntimeWorker {
     this.every(SYNC_INTERVAL_MS, () => (this.syncing = this.sync()));
     this.every(NEW_LANE_INTERVAL_MS, async () => this.openLanes(await this.deps.unthrottled.joinedSince(Date.now() - LANE_LOOKBACK_MS)));
     this.every(HEARTBEAT_INTERVAL_MS, () => this.beat());
-    this.every(IN_FLIGHT_PUBLISH_MS, () => this.deps.inFlight.publish());
+    this.every(IN_FLIGHT_PUBLISH_MS, () => this.deps.inFlight.publish(this.id));
     this.deps.deliverer.start();
     this.every(sweepEvery, () => this.deps.sweeper.sweep(this.lanes(), Math.max(sweepEvery * 2, 5000)));
     const reconcileEvery = Math.min(MAX_RECONCILE_INTERVAL_MS, Math.max(500, retentionMs / 4));
@@ -90,7 +90,7 @@ export class RuntimeWorker {
     await this.syncing;
     await this.deps.workers.closeAll(graceMs);
     await this.deps.deliverer.stop();
-    await this.deps.inFlight.withdraw().catch(() => undefined);
+    await this.deps.inFlight.withdraw(this.id).catch(() => undefined);
     await this.deps.redis.zrem(heartbeatKey(this.deps.redisPrefix), this.id).catch(() => undefined);
   }
 
