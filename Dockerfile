@@ -30,7 +30,7 @@ ENV NODE_ENV=production PORT=3000
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# package.json is read for the reported version, openapi.yaml is served at /docs, public/ holds the pages Sluice
+# package.json is read for the reported version, openapi.yaml is served under /docs, public/ holds the pages Sluice
 # serves itself (/docs, /console).
 COPY package.json openapi.yaml ./
 COPY public ./public
