@@ -14,8 +14,10 @@ import { EgressPolicy } from "./egress/policy.js";
 import { CallDispatcher } from "./runtime/dispatch/dispatcher.js";
 import { LaneWorkers } from "./runtime/dispatch/lane-workers.js";
 import { createHttpSender } from "./runtime/dispatch/http-sender.js";
-import { runtimeKeys } from "./runtime/keys.js";
+import { runtimeKeys, throttledLane } from "./runtime/keys.js";
 import { InFlightSends } from "./runtime/in-flight.js";
+import { CallGate } from "./runtime/limits/call-gate.js";
+import { SlidingWindows } from "./runtime/limits/sliding-window.js";
 import { OrgBudget } from "./runtime/org-budget.js";
 import { Pacer } from "./runtime/dispatch/pacer.js";
 import { RuntimeQueues } from "./runtime/queues.js";
@@ -29,6 +31,7 @@ import { Sweeper } from "./runtime/dispatch/sweeper.js";
 import type { Logger } from "./shared/logger.js";
 import { createRedis, redisTarget } from "./shared/redis.js";
 import { ThrottlingConfigService } from "./throttling/throttling-config.service.js";
+import { CappingConfigService } from "./capping/capping-config.service.js";
 
 export interface Sluice {
   /** Starts the services named in SERVICES; resolves once the API listens and the worker runs. */
@@ -65,18 +68,20 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     redis,
     redisPrefix: env.REDIS_PREFIX,
     drainMs: settings.drainMs,
-    publishRate: (id, rate) => pacer.setRate(id, rate),
+    publishRate: (id, rate) => pacer.setRate(throttledLane(id), rate),
   });
+  const cappingConfigs = new CappingConfigService(db, { redis, redisPrefix: env.REDIS_PREFIX, drainMs: settings.drainMs });
   const callbacks = new CallbackOutbox(redis, keys, settings.retentionMs + RECORD_TTL_MS + LANE_LIVE_MARGIN_MS);
   const stores = { db, redis, keys, queues, records, budget, unthrottled };
   const calls = new CallService({ ...stores, callbacks, egress, settings });
-  const runtimeStatus = new RuntimeStatusReader({ db, redis, queues, stats, unthrottled, logger });
+  const runtimeStatus = new RuntimeStatusReader({ db, redis, keys, queues, stats, unthrottled, logger });
   const app = createHttpApp({
     db,
     redis,
     logger,
     version: resolveVersion(env.SLUICE_VERSION),
     throttlingConfigs,
+    cappingConfigs,
     calls,
     runtimeStatus,
     queues,
@@ -109,6 +114,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     const dispatcher: CallDispatcher = new CallDispatcher({
       records,
       pacer,
+      gate: new CallGate(new SlidingWindows(redis), (lane) => worker.limitsOf(lane)),
       sender,
       stats,
       inFlight,
@@ -122,6 +128,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     const workers = new LaneWorkers({ connection: workerConnection, keys, settings, dispatcher, logger });
     const worker: RuntimeWorker = new RuntimeWorker({
       ...stores,
+      pacer,
       redisPrefix: env.REDIS_PREFIX,
       workers,
       sweeper,

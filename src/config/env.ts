@@ -67,6 +67,11 @@ export const envSchema = z.object({
   RUNTIME_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(1000),
   /** How much of a response's body a call's record keeps (`response.bodyPreview`), in bytes. */
   RUNTIME_BODY_PREVIEW_BYTES: z.coerce.number().int().min(0).max(65_536).default(DEFAULT_BODY_PREVIEW_BYTES),
+  /**
+   * A capping config of more than 256 calls per period counts its sends in this many buckets per period (each one
+   * 1/N of it): memory stays a few KB whatever its count, and a backlog gets at least N/(N+1) of the count per period.
+   */
+  CAPPING_WINDOW_BUCKETS: z.coerce.number().int().min(20).max(1000).default(100),
   /** How long a worker's claim on a call lasts without renewal: a crashed worker's calls return to the queue after it. */
   RUNTIME_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Enables Bull Board at /admin/queues (Authorization: Bearer <ADMIN_TOKEN>). Unset: disabled. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CALL_STATES } from "../runtime/accept/call.schema.js";
-import { HTTP_METHODS, runtimeStatus } from "../throttling/throttling-config.schema.js";
+import { HTTP_METHODS } from "../authoring/http-methods.js";
+import { runtimeStatus } from "../authoring/runtime-status.schema.js";
 
 // What the console's JSON API answers (src/console/console.routes.ts). It is for the console page, behind
 // ADMIN_TOKEN, and not part of the tenant API's contract; the tests parse its answers with these schemas.

@@ -1,6 +1,8 @@
 import express, { type Express } from "express";
 import { nodeHealth, type RedisClient } from "../shared/redis.js";
 import { pinoHttp } from "pino-http";
+import { cappingConfigRouter } from "../capping/capping-config.routes.js";
+import type { CappingConfigService } from "../capping/capping-config.service.js";
 import type { Db } from "../db/prisma.js";
 import { consoleApp, CONSOLE_BASE_PATH } from "../console/console.routes.js";
 import type { ConsoleReader } from "../console/console-reader.js";
@@ -11,7 +13,7 @@ import type { RuntimeQueues } from "../runtime/queues.js";
 import type { RuntimeStatusReader } from "../runtime/runtime-status.js";
 import type { UnthrottledLanes } from "../runtime/unthrottled-lanes.js";
 import { errorSerializer, type Logger } from "../shared/logger.js";
-import { AUTHORING_BASE_PATHS } from "../throttling/base-paths.js";
+import { AUTHORING_BASE_PATHS } from "../authoring/base-paths.js";
 import { throttlingConfigRouter } from "../throttling/throttling-config.routes.js";
 import type { ThrottlingConfigService } from "../throttling/throttling-config.service.js";
 import { ADMIN_BASE_PATH, adminApp } from "./admin.js";
@@ -30,6 +32,7 @@ export interface HttpDeps {
   logger: Logger;
   version: string;
   throttlingConfigs: ThrottlingConfigService;
+  cappingConfigs: CappingConfigService;
   calls: CallService;
   runtimeStatus: RuntimeStatusReader;
   queues: RuntimeQueues;
@@ -75,8 +78,12 @@ export function createHttpApp(deps: HttpDeps): Express {
   } else {
     for (const page of [ADMIN_BASE_PATH, CONSOLE_BASE_PATH]) app.use(page, adminDisabledGuard(page));
   }
-  const throttling = throttlingConfigRouter(deps.db, deps.throttlingConfigs, deps.runtimeStatus);
-  for (const base of AUTHORING_BASE_PATHS) app.use(base, throttling);
+  // Capping first: it handles only its own paths, and the throttling router authenticates whatever else is left.
+  const authoring = [
+    cappingConfigRouter(deps.db, deps.cappingConfigs, deps.runtimeStatus),
+    throttlingConfigRouter(deps.db, deps.throttlingConfigs, deps.runtimeStatus),
+  ];
+  for (const base of AUTHORING_BASE_PATHS) app.use(base, ...authoring);
   app.use(RUNTIME_BASE_PATH, callRouter(deps.db, deps.calls));
   app.use(routeNotFound);
   app.use(errorEnvelope({ version: deps.version, logger: deps.logger }));

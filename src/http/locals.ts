@@ -10,7 +10,7 @@ declare global {
       principal?: Principal;
       /** Set by routes that need a production sandbox (`x-sandbox-name`). */
       sandbox?: SandboxRef;
-      /** The code a route answers with when it fails unexpectedly (1457–1464); 4000 when unset. */
+      /** The code a route answers with when it fails unexpectedly (1457–1464, `ERR_ENDPOINTCONFIG_*_FAILED`); 4000 when unset. */
       unexpectedError?: ErrorName;
     }
   }

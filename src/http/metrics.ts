@@ -115,6 +115,8 @@ function runtimeFamilies(scrape: () => Promise<RuntimeScrape>): Metric[] {
     gauge("sluice_queue_depth", "Calls queued in a lane (waiting, delayed or held by a worker).", perLane((s) => s.queued)),
     gauge("sluice_queue_oldest_age_seconds", "Age of the oldest call waiting in a lane; 0 when none.",
       perLane((s) => s.oldestQueuedAgeMs / 1000)),
+    gauge("sluice_calls_in_flight", "Requests of a lane being sent right now, over every worker process.",
+      (lanes) => lanes.map((reading) => ({ labels: laneLabels(reading), value: reading.inFlight }))),
     counter("sluice_calls_sent_total", "Requests sent to targets, retries included.", total("sent")),
     counter("sluice_calls_retried_total", "Requests sent as a retry of an earlier failed attempt.", total("retried")),
     counter("sluice_calls_succeeded_total", "Calls that ended succeeded.", total("succeeded")),
@@ -147,10 +149,16 @@ function scrapedFamily(
   return metric as unknown as Metric;
 }
 
-/** A runtime version's lane by its id, org and number; an org's unthrottled lane as `unthrottled` with its org. */
+/**
+ * A runtime version's lane by its id, org and number; an org's unthrottled lane as `unthrottled` with its org; a
+ * capping config's lane by its config, service, org and deploy count.
+ */
 function laneLabels({ lane, version }: LaneReading): Labels {
+  const org = version?.orgId ?? "";
+  const number = version ? String(version.version) : "";
   if (lane.kind === "unthrottled") return { runtime_version: "unthrottled", org_id: lane.orgId, version: "" };
-  return { runtime_version: lane.runtimeVersionId, org_id: version?.orgId ?? "", version: version ? String(version.version) : "" };
+  if (lane.kind === "capped") return { capping_config: version?.cappingConfigUid ?? "", service: lane.service, org_id: org, version: number };
+  return { runtime_version: lane.runtimeVersionId, org_id: org, version: number };
 }
 
 function latencySamples(reading: LaneReading): Sample[] {

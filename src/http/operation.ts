@@ -24,7 +24,7 @@ export interface Operation<Deps> {
   readonly rejects?: readonly ErrorName[];
   /** The payload is validated (CONTRACT §4). */
   readonly validatesPayload?: boolean;
-  /** The code an unexpected failure answers with (1457–1464); 4000 when absent. */
+  /** The code an unexpected failure answers with (1457–1464, `ERR_ENDPOINTCONFIG_*_FAILED`); 4000 when absent. */
   readonly failsWith?: ErrorName;
   readonly extraParameters?: readonly ReturnType<typeof parameterRef>[];
   /** Every parameter, for a feature that lists them per operation (the call API) rather than deriving them. */

@@ -1,5 +1,5 @@
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
-import { EXAMPLE_ORG_ID, EXAMPLE_SANDBOX, EXAMPLE_UID } from "./examples.js";
+import { EXAMPLE_ENDPOINT_CONFIG_UID, EXAMPLE_ORG_ID, EXAMPLE_SANDBOX, EXAMPLE_UID } from "./examples.js";
 import { EXAMPLE_CALL_ID, EXAMPLE_IDEMPOTENCY_KEY } from "./runtime-examples.js";
 
 // Plain OpenAPI components (credentials, parameters, headers) that have no zod schema behind them.
@@ -74,6 +74,25 @@ export const PARAMETERS = {
     description: "Optional: calls belong to the organization. When sent, error details name it in `schema`.",
     schema: { type: "string" },
     example: EXAMPLE_SANDBOX.name,
+  },
+  EndpointConfigUid: {
+    name: "uid",
+    in: "path",
+    required: true,
+    description:
+      "The endpoint capping config's uid. A uid of another organization answers 404 (`ERR_ENDPOINTCONFIG_NOT_FOUND`), " +
+      "like an unknown one.",
+    schema: { type: "string", format: "uuid" },
+    example: EXAMPLE_ENDPOINT_CONFIG_UID,
+  },
+  EndpointConfigForceDelete: {
+    name: "forceDelete",
+    in: "query",
+    required: false,
+    description:
+      "`true` (case-insensitive) deletes a deployed config too: it is undeployed first (its runtime drains for 24 h). " +
+      "Without it, deleting a deployed config answers 400 (1451).",
+    schema: { type: "boolean", default: false },
   },
   CallId: {
     name: "callId",

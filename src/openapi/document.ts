@@ -1,7 +1,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { ERRORS } from "../shared/errors/catalogue.js";
 import { RUNTIME_BASE_PATH } from "../runtime/accept/call.operations.js";
-import { AUTHORING_BASE_PATHS } from "../throttling/base-paths.js";
+import { AUTHORING_BASE_PATHS } from "../authoring/base-paths.js";
+import { CAPPING_TAG, registerCappingPaths } from "./capping-paths.js";
 import { CREDENTIAL_SECURITY, RESPONSE_HEADERS, registerComponents } from "./components.js";
 import { errorDetail } from "./error-envelope.schema.js";
 import { examplesOf } from "./error-examples.js";
@@ -20,7 +21,8 @@ const catalogueTable = [
 ].join("\n");
 
 const DESCRIPTION = `A self-hosted, Throttling-API-compatible authoring API for throttling configurations, and the \
-runtime call API that sends outbound calls at the rate a deployed configuration allows.
+runtime call API that sends outbound calls at the rate a deployed configuration allows. The same base paths also serve \
+the Capping API (\`endpointConfigs\`).
 
 **Base paths.** The authoring API answers on both \`${AUTHORING_BASE_PATHS.join("` and `")}\` (the \`basePath\` server \
 variable); its paths below are relative to it. The call API (\`${RUNTIME_BASE_PATH}/...\`) and the operational routes are \
@@ -51,6 +53,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     },
   });
   registerAuthoringPaths(registry);
+  registerCappingPaths(registry);
   registerRuntimePaths(registry);
   registerOperationsPaths(registry);
 
@@ -77,6 +80,12 @@ export function buildOpenApiDocument(): OpenApiDocument {
     security: CREDENTIAL_SECURITY,
     tags: [
       { name: AUTHORING_TAG, description: "The Throttling API (`throttlingConfigs`)." },
+      {
+        name: CAPPING_TAG,
+        description:
+          "The Capping API (`endpointConfigs`): per endpoint, at most `maxCallsCount` calls in any sliding `periodInMs` " +
+          "and at most `maxHttpConnections` in flight, per service (`action`, `dataSource`). Many configs per organization.",
+      },
       { name: RUNTIME_TAG, description: "Outbound calls, queued and sent at the deployed config's rate." },
       { name: OPERATIONS_TAG, description: "Health, metrics and documentation, at the service root." },
     ],

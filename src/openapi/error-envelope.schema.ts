@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { SERVICE_NAME } from "../http/middleware/error-envelope.js";
 import { ERRORS } from "../shared/errors/catalogue.js";
-import { canDeployReport } from "../throttling/throttling-config.schema.js";
+import { canDeployReport } from "../authoring/can-deploy.js";
+import { endpointConfigCanDeployReport } from "../capping/capping-config.schema.js";
 
 const definitions = Object.values(ERRORS);
 const distinct = <T>(values: readonly T[]): T[] => [...new Set(values)];
@@ -10,7 +11,7 @@ const distinct = <T>(values: readonly T[]): T[] => [...new Set(values)];
 export const errorDetail = z
   .object({
     code: z.union([z.int(), z.string()]).meta({
-      description: "A number for the seed's operation codes (1456–14468, 4000), an `ERR_*` string otherwise.",
+      description: "A number for the seed's operation codes (1456–14468, 4000) and the Capping API's 1451, an `ERR_*` string otherwise.",
       enum: distinct(definitions.map((definition) => definition.code)),
     }),
     family: z.enum(distinct(definitions.map((definition) => definition.family))),
@@ -43,6 +44,11 @@ export const errorEnvelope = z
 export const validationErrorEnvelope = errorEnvelope
   .extend({ canDeploy: canDeployReport })
   .meta({ id: "ValidationErrorEnvelope" });
+
+/** A capping payload refused for its structure, or a deploy of a config with problems: with its canDeploy report. */
+export const endpointConfigErrorEnvelope = errorEnvelope
+  .extend({ canDeploy: endpointConfigCanDeployReport })
+  .meta({ id: "EndpointConfigErrorEnvelope" });
 
 /** A rejected call API request (`ERR_CALL_INVALID`): the envelope plus, for an invalid body, every problem found. */
 export const callInvalidEnvelope = errorEnvelope

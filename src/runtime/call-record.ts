@@ -1,4 +1,5 @@
 import type { CallRecord, CallState } from "./accept/call.schema.js";
+import type { LimitedLane } from "./keys.js";
 import { parseJobName } from "./queues.js";
 
 /**
@@ -7,7 +8,8 @@ import { parseJobName } from "./queues.js";
  *   the fields below, which exist only once a worker has touched the call (absent state: `queued`);
  * - once it ended, by one string holding a JSON array (`FinishedRecord`), built by CallStore's FINISH script, kept
  *   24 h;
- * - what every record of a throttled lane names (its org, config and version) once per lane (`LaneInfo`).
+ * - what every record of a throttled or capped lane names (its org, config and version) once per lane (its info,
+ *   see CallStore.saveLaneInfo).
  */
 export const JOB_FIELDS = { state: "call.state", attempts: "call.attempts", sentAt: "call.sentAt", spentMs: "call.spentMs" } as const;
 /** A job's state once its submission was rolled back: it is not a call, and is skipped, never sent. */
@@ -41,7 +43,8 @@ export function finishedTail(response: RecordedResponse | undefined, error: stri
 
 /**
  * `[state, attempts, acceptedAt, sentAt|null, completedAt, method, url, [status, headers, preview]|null, error|null,
- * replayOf|null]` (records written before replays existed end at `error`).
+ * replayOf|null, other limiting lane ids|null]` (records written before replays existed end at `error`, before
+ * capping at `replayOf`).
  */
 type FinishedRecord = [
   CallState,
@@ -54,7 +57,11 @@ type FinishedRecord = [
   [number, Record<string, string>, string] | null,
   string | null,
   (string | null)?,
+  (string | null)?,
 ];
+
+/** The ids of the lanes besides its own whose limits a finished call obeyed (see jobName). */
+export const finishedAlsoLimitedBy = (stored: string): string | undefined => (JSON.parse(stored) as FinishedRecord)[10] ?? undefined;
 
 export type CallbackView = NonNullable<CallRecord["callback"]>;
 
@@ -65,13 +72,43 @@ export function callbackView(fields: (string | null)[]): CallbackView | undefine
   return { state: state as CallbackView["state"], attempts: Number(attempts ?? 0), ...(lastStatus ? { lastStatus: Number(lastStatus) } : {}) };
 }
 
+/** A config that limited a call, as its record names it (CONTRACT §12). */
+export type LimitedBy = NonNullable<CallRecord["limitedBy"]>[number];
+
+/** What a call's record says of the limits it obeyed, from the infos of its lanes (see CallStore.getMany). */
 export interface LaneInfo {
+  throttled: boolean;
   throttlingConfigUid?: string;
   runtimeVersion?: number;
+  limitedBy?: LimitedBy[];
+}
+
+/** What a lane's info says (see CallStore.saveLaneInfo); empty for a lane nothing is known of. */
+export interface StoredLaneInfo {
+  orgId?: string | undefined;
+  configUid?: string | undefined;
+  version?: number | undefined;
+}
+
+/** What a record says of the lanes whose limits the call obeyed: its own (unless unthrottled), then the others. */
+export function describeLimits(lanes: readonly { lane: LimitedLane; info: StoredLaneInfo | undefined }[]): LaneInfo {
+  const limitedBy = lanes.map(({ lane, info }): LimitedBy => ({
+    api: lane.kind === "throttled" ? "throttling" : "capping",
+    ...(info?.configUid ? { configUid: info.configUid } : {}),
+    ...(lane.kind === "capped" ? { service: lane.service } : {}),
+  }));
+  const throttling = lanes.find(({ lane }) => lane.kind === "throttled")?.info;
+  if (!throttling && !limitedBy.length) return { throttled: false };
+  return {
+    throttled: throttling !== undefined,
+    ...(throttling?.configUid ? { throttlingConfigUid: throttling.configUid } : {}),
+    ...(throttling?.version !== undefined ? { runtimeVersion: throttling.version } : {}),
+    ...(limitedBy.length ? { limitedBy } : {}),
+  };
 }
 
 /** The record of a call that ended, from its stored array and its callback's state, if it has one. */
-export function finishedRecord(callId: string, stored: string, lane: { throttled: boolean } & LaneInfo, callback?: CallbackView): CallRecord {
+export function finishedRecord(callId: string, stored: string, lane: LaneInfo, callback?: CallbackView): CallRecord {
   const [state, attempts, acceptedAt, sentAt, completedAt, method, url, response, error, replayOf] = JSON.parse(stored) as FinishedRecord;
   return view(callId, lane, {
     ...(replayOf ? { replayOf } : {}),
@@ -92,7 +129,7 @@ export function finishedRecord(callId: string, stored: string, lane: { throttled
 export function pendingRecord(
   callId: string,
   job: { name: string; timestamp: string; state: string | null; attempts: string | null; sentAt: string | null },
-  lane: { throttled: boolean } & LaneInfo,
+  lane: LaneInfo,
 ): CallRecord {
   const { method, url, callbackUrl, replayOf } = parseJobName(job.name);
   return view(callId, lane, {
@@ -121,14 +158,12 @@ interface Stored {
   callback?: CallbackView;
 }
 
-function view(callId: string, lane: { throttled: boolean } & LaneInfo, stored: Stored): CallRecord {
+function view(callId: string, lane: LaneInfo, stored: Stored): CallRecord {
   const end = stored.sentAt ?? stored.completedAt ?? Date.now();
   return {
     callId,
     state: stored.state,
-    throttled: lane.throttled,
-    ...(lane.throttlingConfigUid ? { throttlingConfigUid: lane.throttlingConfigUid } : {}),
-    ...(lane.runtimeVersion !== undefined ? { runtimeVersion: lane.runtimeVersion } : {}),
+    ...lane,
     method: stored.method as CallRecord["method"],
     url: stored.url,
     attempts: stored.attempts,

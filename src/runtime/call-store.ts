@@ -2,9 +2,20 @@ import { execPipeline, type RedisClient } from "../shared/redis.js";
 import { RedisScript } from "../shared/redis-script.js";
 import { TickBatcher } from "../shared/tick-batcher.js";
 import type { CallRecord, CallState } from "./accept/call.schema.js";
-import { callbackView, finishedRecord, finishedTail, JOB_FIELDS, pendingRecord, recordedResponse, ROLLED_BACK } from "./call-record.js";
-import type { CallJob } from "./queues.js";
-import { laneId, splitCallId, unthrottledLane, versionOfCall, type Lane, type RuntimeKeys } from "./keys.js";
+import {
+  callbackView,
+  describeLimits,
+  finishedAlsoLimitedBy,
+  finishedRecord,
+  finishedTail,
+  JOB_FIELDS,
+  pendingRecord,
+  recordedResponse,
+  ROLLED_BACK,
+  type StoredLaneInfo,
+} from "./call-record.js";
+import { parseJobName, parseLaneIds, type CallJob } from "./queues.js";
+import { laneId, limitedLaneOfCall, splitCallId, unthrottledLane, type Lane, type LimitedLane, type RuntimeKeys } from "./keys.js";
 import type { OrgBudget } from "./org-budget.js";
 import { RECORD_TTL_MS } from "./settings.js";
 import { latencyField } from "./stats.js";
@@ -51,25 +62,26 @@ export class CallStore {
   }
 
   /**
-   * Records what a throttled lane's records name. Written with the lane's first calls, before any can be read; kept
-   * until 24 h after the lane's drain (`expireLaneInfo`), as long as the records of its calls.
+   * Records what the records of a throttled or capped lane's calls name. Written with the first calls that name the
+   * lane, before any can be read; kept until 24 h after the lane's drain (`expireLaneInfo`), as long as the records
+   * of its calls.
    */
-  async saveLaneInfo(runtimeVersionId: string, info: { orgId: string; throttlingConfigUid?: string; runtimeVersion: number }): Promise<void> {
-    await this.redis.hset(this.keys.laneInfo(runtimeVersionId), {
+  async saveLaneInfo(lane: LimitedLane, info: StoredLaneInfo & { orgId: string }): Promise<void> {
+    await this.redis.hset(this.keys.laneInfo(lane), {
       orgId: info.orgId,
-      version: String(info.runtimeVersion),
-      ...(info.throttlingConfigUid ? { configUid: info.throttlingConfigUid } : {}),
+      ...(info.version !== undefined ? { version: String(info.version) } : {}),
+      ...(info.configUid ? { configUid: info.configUid } : {}),
     });
   }
 
-  async expireLaneInfo(runtimeVersionId: string): Promise<void> {
-    await this.redis.pexpire(this.keys.laneInfo(runtimeVersionId), RECORD_TTL_MS);
+  async expireLaneInfo(lane: LimitedLane): Promise<void> {
+    await this.redis.pexpire(this.keys.laneInfo(lane), RECORD_TTL_MS);
   }
 
   /** The org a lane's calls belong to, or undefined if nothing is known of the lane. */
   async ownerOf(lane: Lane): Promise<string | undefined> {
     if (lane.kind === "unthrottled") return lane.orgId;
-    return (await this.redis.hget(this.keys.laneInfo(lane.runtimeVersionId), "orgId")) ?? undefined;
+    return (await this.redis.hget(this.keys.laneInfo(lane), "orgId")) ?? undefined;
   }
 
   /** The call's record, if `orgId` owns it. */
@@ -78,43 +90,56 @@ export class CallStore {
   }
 
   /**
-   * The records of these calls that `orgId` owns (undefined for the others), in one round trip per slot. An
-   * unthrottled lane's id is its org's digest; a throttled lane's owner is in its info. A call's reads share its
-   * slot; the finished record wins, since the job may end between them.
+   * The records of these calls that `orgId` owns (undefined for the others): one round trip per slot for the calls,
+   * then one for the infos of the lanes they name. An unthrottled lane's id is its org's digest; a throttled or
+   * capped lane's owner is in its info. A call's reads share its slot; the finished record wins, since the job may
+   * end between them.
    */
   async getMany(callIds: readonly string[], orgId: string): Promise<(CallRecord | undefined)[]> {
     const ownLane = laneId(unthrottledLane(orgId));
     const pipeline = this.redis.pipeline();
-    const versions = new Map<string, number>();
     const readable = callIds.map((callId) => {
-      const versionId = versionOfCall(callId);
-      if (splitCallId(callId)[0] !== ownLane && !versionId) return false;
+      if (splitCallId(callId)[0] !== ownLane && !limitedLaneOfCall(callId)) return false;
       pipeline.hmget(this.keys.job(callId), "name", "timestamp", JOB_FIELDS.state, JOB_FIELDS.attempts, JOB_FIELDS.sentAt);
       pipeline.get(this.keys.call(callId));
       pipeline.hmget(this.keys.callback(callId), "state", "attempts", "lastStatus");
-      if (versionId && !versions.has(versionId)) versions.set(versionId, versions.size);
       return true;
     });
-    for (const versionId of versions.keys()) pipeline.hmget(this.keys.laneInfo(versionId), "orgId", "configUid", "version");
     const replies = await execPipeline(pipeline);
-    const readCount = readable.filter(Boolean).length * 3;
-    const laneViews = [...versions.keys()].map((_, i) => {
-      const info = replies[readCount + i] as (string | null)[];
-      if (info[0] !== orgId) return undefined;
-      return { throttled: true, ...(info[1] ? { throttlingConfigUid: info[1] } : {}), runtimeVersion: Number(info[2]) };
-    });
     let at = 0;
-    return callIds.map((callId, i) => {
+    const reads = callIds.map((callId, i) => {
       if (!readable[i]) return undefined;
       const [job, finished, callback] = replies.slice(at, (at += 3)) as [(string | null)[], string | null, (string | null)[]];
-      const versionId = versionOfCall(callId);
-      const laneView = versionId ? laneViews[versions.get(versionId)!] : { throttled: false };
-      if (!laneView) return undefined;
-      if (finished !== null) return finishedRecord(callId, finished, laneView, callbackView(callback));
+      const own = limitedLaneOfCall(callId);
+      const also = finished !== null ? parseLaneIds(finishedAlsoLimitedBy(finished)) : (parseJobName(job[0] ?? "").alsoLimitedBy ?? []);
+      return { job, finished, callback, lanes: own ? [own, ...also] : also, own };
+    });
+    const infos = await this.laneInfos(reads.flatMap((read) => read?.lanes ?? []));
+    return callIds.map((callId, i) => {
+      const read = reads[i];
+      if (!read || (read.own && infos.get(laneId(read.own))?.orgId !== orgId)) return undefined;
+      const lane = describeLimits(read.lanes.map((limited) => ({ lane: limited, info: infos.get(laneId(limited)) })));
+      const { job, finished, callback } = read;
+      if (finished !== null) return finishedRecord(callId, finished, lane, callbackView(callback));
       const [name, timestamp, state, attempts, sentAt] = job;
       if (!name || !timestamp || state === ROLLED_BACK) return undefined;
-      return pendingRecord(callId, { name, timestamp, state: state ?? null, attempts: attempts ?? null, sentAt: sentAt ?? null }, laneView);
+      return pendingRecord(callId, { name, timestamp, state: state ?? null, attempts: attempts ?? null, sentAt: sentAt ?? null }, lane);
     });
+  }
+
+  /** The infos of these lanes (see saveLaneInfo), by lane id, in one round trip. */
+  private async laneInfos(lanes: readonly LimitedLane[]): Promise<Map<string, StoredLaneInfo>> {
+    const unique = new Map(lanes.map((lane) => [laneId(lane), lane]));
+    if (unique.size === 0) return new Map();
+    const pipeline = this.redis.pipeline();
+    for (const lane of unique.values()) pipeline.hmget(this.keys.laneInfo(lane), "orgId", "configUid", "version");
+    const replies = (await execPipeline(pipeline)) as (string | null)[][];
+    return new Map(
+      [...unique.keys()].map((id, i) => {
+        const [owner, configUid, version] = replies[i] ?? [];
+        return [id, { orgId: owner ?? undefined, configUid: configUid ?? undefined, version: version ? Number(version) : undefined }];
+      }),
+    );
   }
 
   /** What a failed, expired or dropped call needs to be sent again, while its record lives. */
@@ -242,7 +267,8 @@ return 1
 // lane's unreleased calls (until its org's count frees the call: see Reconciler).
 // ARGV: sent (1: the call was sent, its success ends the backoff), ttlMs, final state, latency field or '', latency
 // ms, completedAt, the record's tail (finishedTail), org, the call's own id. Builds the finished record (see
-// call-record.ts) from the job's name (jobName: method, URL, bytes, callbackUrl, replayOf), timestamp and fields;
+// call-record.ts) from the job's name (jobName: method, URL, bytes, callbackUrl, replayOf, other limiting lanes),
+// timestamp and fields;
 // cjson writes '/' as '\\/', which is undone in the URL. Returns {the bytes the call held, 1 if it has a callback to
 // deliver}, or {-1, 0} if the call had ended already or is not a call.
 const FINISH = `
@@ -251,14 +277,15 @@ local job = redis.call('HMGET', KEYS[1], '${JOB_FIELDS.state}', 'name', 'timesta
 if job[1] and job[1] ~= 'sending' then return {-1, 0} end
 local method, url, bytes, rest = string.match(job[2] or '', '^(%S+) (%S+) (%d+)(.*)$')
 bytes = bytes or '0'
-local callbackUrl, replayOf = string.match(rest or '', '^ (%S+) (%S+)$')
+local callbackUrl, replayOf, also = string.match(rest or '', '^ (%S+) (%S+) ?(%S*)$')
 redis.call('HSET', KEYS[1], '${JOB_FIELDS.state}', ARGV[3])
 redis.call('HSET', KEYS[8], ARGV[9], ARGV[6] .. ' ' .. bytes)
-local replayed = 'null'
+local replayed, limited = 'null', 'null'
 if replayOf and replayOf ~= '-' then replayed = '"' .. replayOf .. '"' end
+if also and also ~= '' and also ~= '-' then limited = '"' .. also .. '"' end
 local record = '["' .. ARGV[3] .. '",' .. (job[4] or '0') .. ',' .. (job[3] or '0') .. ',' .. (job[5] or 'null') .. ',' ..
   ARGV[6] .. ',' .. cjson.encode(method or '') .. ',' .. string.gsub(cjson.encode(url or ''), '\\\\/', '/') .. ARGV[7] ..
-  ',' .. replayed .. ']'
+  ',' .. replayed .. ',' .. limited .. ']'
 redis.call('SET', KEYS[2], record, 'PX', ARGV[2])
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 if ARGV[4] ~= '' then

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { CappingService } from "./capping-runtimes.js";
 
 /**
  * Every Redis key the runtime owns, in one place. All live under REDIS_PREFIX, and every key that a script or a
  * transaction touches together carries the same Redis Cluster hash tag (CONTRACT §13), so each runs in one slot:
  * - a lane's tag (`laneId`): its BullMQ queue `<prefix>:bull:{<lane>}:*`, whose job `<id>` is a queued call and
- *   its record, its state `<prefix>:rt:{<lane>}:lane:*` (pacing, pauses, counters), what its calls' records name
- *   (`:info`, throttled lanes) and the records of its finished calls `<prefix>:rt:{<lane>}:call:<id>`; a call's id is
+ *   its record, its state `<prefix>:rt:{<lane>}:lane:*` (pacing, pauses, counters, a capped lane's window and
+ *   connection leases), what its calls' records name (`:info`, throttled and capped lanes) and the records of its finished calls `<prefix>:rt:{<lane>}:call:<id>`; a call's id is
  *   `<lane id>.<id>`, so both are found from the call's id alone. For a call that ended, also its callback
  *   (`:callback:<id>`, and the lane's outbox `:callbacks`), unless it succeeded its request for a replay
  *   (`:replay:<id>`), and until its org's count frees it a note in `:unreleased`;
@@ -21,12 +22,12 @@ export interface RuntimeKeys {
   queueName(lane: Lane): string;
   /** One of the lane's BullMQ keys (`wait`, `meta`, or a job id). */
   queueKey(lane: Lane, type: string): string;
-  /** GCRA state of a throttled lane. */
-  tat(runtimeVersionId: string): string;
+  /** GCRA state of a throttled or capped lane. */
+  tat(lane: LimitedLane): string;
   /** Send times of the last second of a throttled lane (the hard sliding-window check). */
   sendLog(runtimeVersionId: string): string;
-  /** Calls per second in force for a throttled lane (written on deploy/update, read by the pacer). */
-  rate(runtimeVersionId: string): string;
+  /** Calls per second a throttled or capped lane is paced to (written on deploy/update, read by the pacer). */
+  rate(lane: LimitedLane): string;
   /**
    * Until when calls are paused by a 429/503 (ms since epoch): a throttled lane as a whole, an unthrottled lane
    * per origin (CONTRACT §6: pauses of the unthrottled queue belong to (org, origin)).
@@ -36,14 +37,18 @@ export interface RuntimeKeys {
   backoff(lane: Lane, origin: string): string;
   stats(lane: Lane): string;
   sentInSecond(lane: Lane, epochSecond: number): string;
-  /** SCAN patterns of everything a drained runtime version leaves but its call records. */
-  versionPatterns(runtimeVersionId: string): string[];
+  /** A capped lane's sends in its sliding window (see runtime/limits/sliding-window.ts). */
+  window(lane: CappedLane): string;
+  /** A capped lane's connections in use (ZSET: send id → when its lease lapses, ms). */
+  leases(lane: CappedLane): string;
+  /** SCAN patterns of everything a drained throttled or capped lane leaves but its call records and info. */
+  lanePatterns(lane: LimitedLane): string[];
   /** A queued (or sending) call: its BullMQ job, which holds its record until it ends. */
   job(callId: string): string;
   /** A finished call's record, in its lane's slot. */
   call(callId: string): string;
-  /** What the records of a throttled lane's calls name: its org, config and version (see CallStore). */
-  laneInfo(runtimeVersionId: string): string;
+  /** What the records of a throttled or capped lane's calls name: its org, config and version (see CallStore). */
+  laneInfo(lane: LimitedLane): string;
   /** How many calls the org has queued (or being sent), and their bytes (CONTRACT §6, §11). */
   orgQueued(orgId: string): string;
   orgQueuedBytes(orgId: string): string;
@@ -77,11 +82,19 @@ export interface RuntimeKeys {
 
 export type ThrottledLane = { kind: "throttled"; runtimeVersionId: string };
 export type UnthrottledLane = { kind: "unthrottled"; orgId: string };
-/** Where a call waits: the queue of a runtime version (throttled) or its org's unthrottled queue. */
-export type Lane = ThrottledLane | UnthrottledLane;
+/** The calls of one service of a deployed capping config (CONTRACT §12). */
+export type CappedLane = { kind: "capped"; cappingRuntimeId: string; service: CappingService };
+/**
+ * Where a call waits: the queue of a throttling runtime version (throttled), of a capping config's service (capped),
+ * or its org's unthrottled queue.
+ */
+export type Lane = ThrottledLane | CappedLane | UnthrottledLane;
+/** A lane whose calls obey a config's limits. */
+export type LimitedLane = ThrottledLane | CappedLane;
 
 export const throttledLane = (runtimeVersionId: string): ThrottledLane => ({ kind: "throttled", runtimeVersionId });
 export const unthrottledLane = (orgId: string): UnthrottledLane => ({ kind: "unthrottled", orgId });
+export const cappedLane = (cappingRuntimeId: string, service: CappingService): CappedLane => ({ kind: "capped", cappingRuntimeId, service });
 
 /**
  * An org id, reduced to 128 bits: a fixed-length, brace-free hash tag whatever characters the id holds. Orgs are
@@ -89,12 +102,26 @@ export const unthrottledLane = (orgId: string): UnthrottledLane => ({ kind: "unt
  */
 const orgDigest = (orgId: string): string => createHash("sha256").update(orgId).digest("base64url").slice(0, 22);
 
+const SERVICE_SUFFIX: Record<CappingService, string> = { action: "a", dataSource: "d" };
+
 /**
- * A lane's id, unique per lane, and its hash tag: `rv-<runtime version id>` or `u-<org digest>`. It names the lane
- * in keys, queue names and maps.
+ * A lane's id, unique per lane, and its hash tag: `rv-<runtime version id>`, `cp-<capping runtime id>-<a|d>` or
+ * `u-<org digest>`. It names the lane in keys, queue names and maps.
  */
-export const laneId = (lane: Lane): string =>
-  lane.kind === "throttled" ? `rv-${lane.runtimeVersionId}` : `u-${orgDigest(lane.orgId)}`;
+export function laneId(lane: Lane): string {
+  if (lane.kind === "throttled") return `rv-${lane.runtimeVersionId}`;
+  if (lane.kind === "capped") return `cp-${lane.cappingRuntimeId}-${SERVICE_SUFFIX[lane.service]}`;
+  return `u-${orgDigest(lane.orgId)}`;
+}
+
+const CAPPED_LANE_ID = /^cp-([0-9a-f-]{36})-([ad])$/;
+
+/** The throttled or capped lane an id names (unthrottled lane ids are digests: they name no lane back). */
+export function laneOfId(id: string): LimitedLane | undefined {
+  if (id.startsWith("rv-")) return throttledLane(id.slice(3));
+  const capped = CAPPED_LANE_ID.exec(id);
+  return capped ? cappedLane(capped[1]!, capped[2] === "a" ? "action" : "dataSource") : undefined;
+}
 
 const CALL_ID_SEPARATOR = ".";
 
@@ -119,20 +146,15 @@ export function splitCallId(callId: string): [laneId: string, own: string] {
   return at === -1 ? ["", callId] : [callId.slice(0, at), callId.slice(at + 1)];
 }
 
-const THROTTLED_LANE_PREFIX = laneId(throttledLane(""));
-
-/** The runtime version whose queue a call id names, or undefined if it names an org's unthrottled queue (or none). */
-export function versionOfCall(callId: string): string | undefined {
-  const [lane] = splitCallId(callId);
-  return lane.startsWith(THROTTLED_LANE_PREFIX) ? lane.slice(THROTTLED_LANE_PREFIX.length) : undefined;
-}
+/** The throttled or capped lane a call id names, or undefined if it names an org's unthrottled queue (or none). */
+export const limitedLaneOfCall = (callId: string): LimitedLane | undefined => laneOfId(splitCallId(callId)[0]);
 
 export function runtimeKeys(prefix: string): RuntimeKeys {
   const rt = `${prefix}:rt`;
   const bullPrefix = `${prefix}:bull`;
   const laneState = (lane: Lane) => `${rt}:{${laneId(lane)}}:lane`;
   const versionState = (id: string) => laneState(throttledLane(id));
-  const pause = (lane: Lane, origin: string) => (lane.kind === "throttled" ? `${laneState(lane)}:pause` : `${laneState(lane)}:pause:${origin}`);
+  const pause = (lane: Lane, origin: string) => (lane.kind === "unthrottled" ? `${laneState(lane)}:pause:${origin}` : `${laneState(lane)}:pause`);
   const org = (orgId: string) => `${rt}:{o-${orgDigest(orgId)}}`;
   const queueName = (lane: Lane) => `{${laneId(lane)}}`;
   /** A key of one call, in its lane's slot. */
@@ -144,20 +166,22 @@ export function runtimeKeys(prefix: string): RuntimeKeys {
     bullPrefix,
     queueName,
     queueKey: (lane, type) => `${bullPrefix}:${queueName(lane)}:${type}`,
-    tat: (id) => `${versionState(id)}:tat`,
-    rate: (id) => `${versionState(id)}:rate`,
+    tat: (lane) => `${laneState(lane)}:tat`,
+    rate: (lane) => `${laneState(lane)}:rate`,
     sendLog: (id) => `${versionState(id)}:send-log`,
     pause,
     backoff: (lane, origin) => `${pause(lane, origin)}:backoff`,
     stats: (lane) => `${laneState(lane)}:stats`,
     sentInSecond: (lane, second) => `${laneState(lane)}:sent:${second}`,
-    versionPatterns: (id) => [`${versionState(id)}:*`, `${bullPrefix}:${queueName(throttledLane(id))}:*`],
+    window: (lane) => `${laneState(lane)}:window`,
+    leases: (lane) => `${laneState(lane)}:leases`,
+    lanePatterns: (lane) => [`${laneState(lane)}:*`, `${bullPrefix}:${queueName(lane)}:*`],
     job: (callId) => {
       const [lane, own] = splitCallId(callId);
       return `${bullPrefix}:{${lane}}:${own}`;
     },
     call: inCallSlot("call"),
-    laneInfo: (id) => `${rt}:{${laneId(throttledLane(id))}}:info`,
+    laneInfo: (lane) => `${rt}:{${laneId(lane)}}:info`,
     orgQueued: (orgId) => `${org(orgId)}:queued`,
     orgQueuedBytes: (orgId) => `${org(orgId)}:queued-bytes`,
     orgCalls: (orgId, hour) => `${org(orgId)}:calls:${hour}`,

@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { RedisClient } from "../shared/redis.js";
-import type { Lane, RuntimeKeys } from "./keys.js";
+import { laneId, laneOfId, type CappedLane, type Lane, type RuntimeKeys, type ThrottledLane } from "./keys.js";
 
 /**
  * A queued call is one BullMQ job, which is also its record until it ends (see CallStore): every byte here is kept
@@ -25,25 +25,35 @@ export interface CallSummary {
   callbackUrl?: string;
   /** The call it re-submits (`POST /runtime/calls/{callId}/replay`). */
   replayOf?: string;
+  /** Lanes besides its own whose limits the call obeys (a capped call's other matching configs, CONTRACT §12). */
+  alsoLimitedBy?: (ThrottledLane | CappedLane)[];
 }
 
 const ABSENT = "-";
 
+/** The lanes of a job name's last field (lane ids, comma-separated). */
+export function parseLaneIds(field: string | undefined): (ThrottledLane | CappedLane)[] {
+  if (!field || field === ABSENT) return [];
+  return field.split(",").flatMap((id) => laneOfId(id) ?? []);
+}
+
 /**
- * `<method> <url> <bytes> <callbackUrl|-> <replayOf|->`: a parsed URL holds no space and a call id none, so the
- * name splits on spaces (CallStore's FINISH script splits it the same way).
+ * `<method> <url> <bytes> <callbackUrl|-> <replayOf|-> <lane ids|->`: a parsed URL holds no space, nor do call or
+ * lane ids, so the name splits on spaces (CallStore's FINISH script splits it the same way).
  */
-export const jobName = ({ method, url, bytes, callbackUrl, replayOf }: CallSummary): string =>
-  `${method} ${url} ${bytes} ${callbackUrl ?? ABSENT} ${replayOf ?? ABSENT}`;
+export const jobName = ({ method, url, bytes, callbackUrl, replayOf, alsoLimitedBy }: CallSummary): string =>
+  `${method} ${url} ${bytes} ${callbackUrl ?? ABSENT} ${replayOf ?? ABSENT} ${alsoLimitedBy?.length ? alsoLimitedBy.map(laneId).join(",") : ABSENT}`;
 
 export function parseJobName(name: string): CallSummary {
-  const [method = "", url = "", bytes = "0", callbackUrl = ABSENT, replayOf = ABSENT] = name.split(" ");
+  const [method = "", url = "", bytes = "0", callbackUrl = ABSENT, replayOf = ABSENT, also] = name.split(" ");
+  const alsoLimitedBy = parseLaneIds(also);
   return {
     method,
     url,
     bytes: Number(bytes),
     ...(callbackUrl !== ABSENT ? { callbackUrl } : {}),
     ...(replayOf !== ABSENT ? { replayOf } : {}),
+    ...(alsoLimitedBy.length ? { alsoLimitedBy } : {}),
   };
 }
 
@@ -52,6 +62,8 @@ export interface QueuedCall extends CallJob {
   timeoutMs: number;
   callId: string;
   lane: Lane;
+  /** Lanes besides its own whose limits it obeys. */
+  alsoLimitedBy: (ThrottledLane | CappedLane)[];
   method: string;
   url: string;
   /** When the call was accepted (ms since epoch; the job's timestamp). */

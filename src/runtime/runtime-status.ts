@@ -3,8 +3,10 @@ import type { RedisClient } from "../shared/redis.js";
 import type { Db } from "../db/prisma.js";
 import { withDeadline } from "../shared/deadline.js";
 import type { Logger } from "../shared/logger.js";
-import type { RuntimeStatus } from "../throttling/throttling-config.schema.js";
-import { throttledLane, type Lane } from "./keys.js";
+import type { RuntimeStatus } from "../authoring/runtime-status.schema.js";
+import { CAPPING_SERVICES, type CappingRuntimeValues, type CappingService } from "./capping-runtimes.js";
+import { readInFlight } from "./in-flight.js";
+import { cappedLane, laneId, throttledLane, type Lane, type RuntimeKeys } from "./keys.js";
 import type { CallJob, RuntimeQueues } from "./queues.js";
 import type { LaneStats, RuntimeStats } from "./stats.js";
 import type { UnthrottledLanes } from "./unthrottled-lanes.js";
@@ -21,17 +23,23 @@ export interface LaneSnapshot extends LaneQueue {
   stats: LaneStats;
 }
 
-/** A runtime version's identity, as /metrics labels it; absent for the unthrottled lane. */
+/**
+ * What /metrics labels a lane with: a throttled lane's runtime version, a capped lane's capping runtime (its deploy
+ * count, config and service); absent for an unthrottled lane.
+ */
 export interface VersionIdentity {
-  id: string;
   orgId: string;
   version: number;
+  cappingConfigUid?: string;
+  service?: CappingService;
 }
 
 export interface LaneReading {
   lane: Lane;
   version?: VersionIdentity;
   snapshot: LaneSnapshot;
+  /** Requests of the lane being sent right now, over every worker process. */
+  inFlight: number;
 }
 
 const QUEUED_TYPES = ["wait", "delayed", "prioritized", "active"] as const;
@@ -49,6 +57,7 @@ export class RuntimeStatusReader {
     private readonly deps: {
       db: Db;
       redis: RedisClient;
+      keys: RuntimeKeys;
       queues: RuntimeQueues;
       stats: RuntimeStats;
       unthrottled: UnthrottledLanes;
@@ -58,13 +67,12 @@ export class RuntimeStatusReader {
   }
 
   /**
-   * The runtime block of each config that has a runtime version (its highest), by config uid; one query for all.
-   * If Redis cannot be read the blocks are left out rather than filled with zeros: `queued: 0` would claim an
-   * empty queue that may hold thousands of calls, while an absent block only says "unknown right now".
+   * The runtime block of each throttling config that has a runtime version (its highest), by config uid; one query
+   * for all. If Redis cannot be read the blocks are left out rather than filled with zeros: `queued: 0` would claim
+   * an empty queue that may hold thousands of calls, while an absent block only says "unknown right now".
    */
   async forConfigs(configUids: string[]): Promise<Map<string, RuntimeStatus>> {
-    const blocks = new Map<string, RuntimeStatus>();
-    if (configUids.length === 0) return blocks;
+    if (configUids.length === 0) return new Map();
     const rows = await this.deps.db.runtimeVersion.findMany({
       where: { configUid: { in: configUids } },
       orderBy: { version: "desc" },
@@ -72,28 +80,45 @@ export class RuntimeStatusReader {
     });
     const latest = new Map<string, (typeof rows)[number]>();
     for (const row of rows) if (row.configUid && !latest.has(row.configUid)) latest.set(row.configUid, row);
-    if (latest.size === 0) return blocks;
+    return this.blocks([...latest].map(([configUid, row]) => ({ configUid, row, lanes: [throttledLane(row.id)] })));
+  }
 
-    const versions = [...latest.values()];
+  /** The runtime block of each capping config that has a runtime, its lanes' (one per service) summed (CONTRACT §12). */
+  async forCappingConfigs(configUids: string[]): Promise<Map<string, RuntimeStatus>> {
+    if (configUids.length === 0) return new Map();
+    const rows = await this.deps.db.cappingRuntime.findMany({
+      where: { configUid: { in: configUids } },
+      select: { id: true, configUid: true, version: true, status: true, drainUntil: true, services: true },
+    });
+    return this.blocks(
+      rows.map((row) => ({ configUid: row.configUid!, row, lanes: cappedLanesOf(row.id, row.services as CappingRuntimeValues["services"]) })),
+    );
+  }
+
+  private async blocks(
+    runtimes: { configUid: string; row: { version: number; status: RuntimeStatus["status"]; drainUntil: Date | null }; lanes: Lane[] }[],
+  ): Promise<Map<string, RuntimeStatus>> {
+    const blocks = new Map<string, RuntimeStatus>();
     let snapshots: LaneSnapshot[];
     try {
-      snapshots = await this.snapshots(versions.map(({ id }) => throttledLane(id)));
+      snapshots = await this.snapshots(runtimes.flatMap(({ lanes }) => lanes));
     } catch (error) {
       this.deps.logger.warn({ err: error }, "runtime status left out: Redis could not be read");
       return blocks;
     }
-    versions.forEach((row, i) => {
-      const { queued, oldestQueuedAgeMs, stats } = snapshots[i]!;
-      blocks.set(row.configUid!, {
+    let at = 0;
+    for (const { configUid, row, lanes } of runtimes) {
+      const own = snapshots.slice(at, (at += lanes.length));
+      blocks.set(configUid, {
         version: row.version,
         status: row.status,
         ...(row.drainUntil ? { drainUntil: row.drainUntil.toISOString() } : {}),
-        queued,
-        oldestQueuedAgeMs,
-        dispatchedLastMinute: stats.dispatchedLastMinute,
-        expiredTotal: stats.expired,
+        queued: sum(own.map((snapshot) => snapshot.queued)),
+        oldestQueuedAgeMs: Math.max(0, ...own.map((snapshot) => snapshot.oldestQueuedAgeMs)),
+        dispatchedLastMinute: sum(own.map((snapshot) => snapshot.stats.dispatchedLastMinute)),
+        expiredTotal: sum(own.map((snapshot) => snapshot.stats.expired)),
       });
-    });
+    }
     return blocks;
   }
 
@@ -103,22 +128,31 @@ export class RuntimeStatusReader {
 
   /**
    * Every lane of every org with its snapshot: the unthrottled lanes that may hold calls (by org), then the runtime
-   * versions. Rejects if Postgres or Redis cannot be read.
+   * versions, then the capping runtimes' lanes. Rejects if Postgres or Redis cannot be read.
    */
   async allLanes(): Promise<LaneReading[]> {
-    const [unthrottled, versions] = await Promise.all([
+    const { db, redis, keys } = this.deps;
+    const [unthrottled, versions, capping, inFlight] = await Promise.all([
       withDeadline(this.deps.unthrottled.live(), REDIS_READ_DEADLINE_MS),
-      this.deps.db.runtimeVersion.findMany({
-        select: { id: true, orgId: true, version: true },
-        orderBy: [{ orgId: "asc" }, { version: "asc" }],
+      db.runtimeVersion.findMany({ select: { id: true, orgId: true, version: true }, orderBy: [{ orgId: "asc" }, { version: "asc" }] }),
+      db.cappingRuntime.findMany({
+        select: { id: true, orgId: true, version: true, configUid: true, services: true },
+        orderBy: [{ orgId: "asc" }, { createdAt: "asc" }],
       }),
+      withDeadline(readInFlight(redis, keys), REDIS_READ_DEADLINE_MS),
     ]);
-    const readings: Omit<LaneReading, "snapshot">[] = [
+    const readings: Omit<LaneReading, "snapshot" | "inFlight">[] = [
       ...unthrottled.map(({ lane }) => ({ lane })).sort((a, b) => a.lane.orgId.localeCompare(b.lane.orgId)),
-      ...versions.map((version) => ({ lane: throttledLane(version.id), version })),
+      ...versions.map(({ id, orgId, version }) => ({ lane: throttledLane(id), version: { orgId, version } })),
+      ...capping.flatMap(({ id, orgId, version, configUid, services }) =>
+        cappedLanesOf(id, services as CappingRuntimeValues["services"]).map((lane) => ({
+          lane,
+          version: { orgId, version, service: lane.service, ...(configUid ? { cappingConfigUid: configUid } : {}) },
+        })),
+      ),
     ];
     const snapshots = await this.snapshots(readings.map(({ lane }) => lane));
-    return readings.map((reading, i) => ({ ...reading, snapshot: snapshots[i]! }));
+    return readings.map((reading, i) => ({ ...reading, snapshot: snapshots[i]!, inFlight: inFlight.get(laneId(reading.lane)) ?? 0 }));
   }
 
   private snapshots(lanes: Lane[]): Promise<LaneSnapshot[]> {
@@ -153,3 +187,9 @@ export class RuntimeStatusReader {
     return id === null ? null : this.deps.redis.hget(queue.toKey(id), "timestamp");
   }
 }
+
+const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
+
+/** The lanes of a capping runtime: one per service it has limits for. */
+const cappedLanesOf = (id: string, services: CappingRuntimeValues["services"]) =>
+  CAPPING_SERVICES.filter((service) => services[service]).map((service) => cappedLane(id, service));

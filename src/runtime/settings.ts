@@ -17,6 +17,8 @@ export interface RuntimeSettings {
   maxQueuedBytesPerOrg: number;
   concurrency: number;
   lockMs: number;
+  /** Buckets per period of a large capping window (see SlidingWindows). */
+  cappingBuckets: number;
   /** The first callback retry's delay (CONTRACT §10: 5 s). */
   callbackRetryBaseMs: number;
 }
@@ -30,6 +32,7 @@ export function runtimeSettings(env: Env): RuntimeSettings {
     maxQueuedBytesPerOrg: env.RUNTIME_MAX_QUEUED_BYTES_PER_ORG,
     concurrency: env.RUNTIME_CONCURRENCY,
     lockMs: env.RUNTIME_LOCK_MS,
+    cappingBuckets: env.CAPPING_WINDOW_BUCKETS,
     callbackRetryBaseMs: (test && env.SLUICE_TEST_CALLBACK_RETRY_MS) || CALLBACK_RETRY_BASE_MS,
   };
 }

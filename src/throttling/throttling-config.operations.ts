@@ -1,5 +1,7 @@
 import type { ZodRequestBody } from "@asteasolutions/zod-to-openapi";
-import type { Request, Response } from "express";
+import type { Request } from "express";
+import { caller, forceDeleteOf, resourcePath, uidOf } from "../authoring/request.js";
+import { deleteResponse } from "../authoring/responses.schema.js";
 import type { Operation } from "../http/operation.js";
 import { parameterRef } from "../openapi/components.js";
 import {
@@ -14,11 +16,9 @@ import {
 } from "../openapi/examples.js";
 import { example, jsonResponse, noContentResponse, type Examples } from "../openapi/responses.js";
 import type { RuntimeStatusReader } from "../runtime/runtime-status.js";
-import type { Principal, SandboxRef } from "../tenancy/principal.js";
 import {
   canDeployResponse,
   createResponse,
-  deleteResponse,
   getResponse,
   listResponse,
   throttlingConfigInput,
@@ -34,19 +34,13 @@ export interface ThrottlingDeps {
   runtime: RuntimeStatusReader;
 }
 
-const caller = (res: Response): { principal: Principal; sandbox: SandboxRef } => ({
-  principal: res.locals.principal!,
-  sandbox: res.locals.sandbox!,
-});
-
 function validBody(req: Request) {
   const validated = validatePayload(req.body);
   if (!validated.ok) throw validated.error;
   return validated.value;
 }
 
-const uidOf = (req: Request): string => String(req.params["uid"]);
-const uriOf = (req: Request, uid: string) => `${req.baseUrl}/throttlingConfigs/${uid}`;
+const uriOf = (req: Request, uid: string) => resourcePath(req, "throttlingConfigs", uid);
 
 const payload = (examples: Examples): ZodRequestBody => ({
   required: true,
@@ -237,8 +231,7 @@ export const THROTTLING_OPERATIONS: readonly Operation<ThrottlingDeps>[] = [
     rejects: ["DELETE_FORBIDDEN"],
     failsWith: "DELETE_FAILED",
     async handle({ service }, req, res) {
-      const force = String(req.query["forceDelete"] ?? "").toLowerCase() === "true";
-      await service.remove(caller(res).principal, uidOf(req), force);
+      await service.remove(caller(res).principal, uidOf(req), forceDeleteOf(req));
       res.json({});
     },
   },

@@ -1,16 +1,26 @@
 import { z } from "zod";
-import { ERRORS } from "../shared/errors/catalogue.js";
-import { urlPatternViolation } from "./url-pattern.js";
+import { canDeployReport } from "../authoring/can-deploy.js";
+import { distinctMethods, HTTP_METHODS, httpMethod } from "../authoring/http-methods.js";
+import { authoringMetadata } from "../authoring/metadata.js";
+import { runtimeStatus } from "../authoring/runtime-status.schema.js";
+import { urlPatternProblem } from "../authoring/url-pattern.js";
+import { ERRORS, type ErrorName } from "../shared/errors/catalogue.js";
 
-export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 export const MIN_THROUGHPUT = 200;
 export const MAX_THROUGHPUT = 5000;
+
+const URL_PATTERN_RULES = { wildcardInHost: "CONFIG_WILDCARD_IN_HOST", malformed: "CONFIG_MALFORMED_URL_PATTERN" } as const satisfies Record<
+  string,
+  ErrorName
+>;
 
 const urlPattern = z
   .string()
   .superRefine((value, ctx) => {
-    const violation = urlPatternViolation(value);
-    if (violation) ctx.addIssue({ code: "custom", message: ERRORS[violation].message, params: { violation } });
+    const problem = urlPatternProblem(value);
+    if (!problem) return;
+    const violation = URL_PATTERN_RULES[problem];
+    ctx.addIssue({ code: "custom", message: ERRORS[violation].message, params: { violation } });
   })
   .meta({
     description:
@@ -18,11 +28,6 @@ const urlPattern = z
       "no wildcard in scheme, host or port; no query or fragment; at most 2,048 characters.",
     example: "https://api.example.org/data/2.5/*",
   });
-
-const method = z.preprocess(
-  (value) => (typeof value === "string" ? value.toUpperCase() : value),
-  z.enum(HTTP_METHODS).meta({ description: "Matched case-insensitively, stored upper-case." }),
-);
 
 /**
  * The create/update payload (seed "Throttling configuration"). Unknown and server-owned fields are
@@ -34,9 +39,9 @@ export const throttlingConfigInput = z
     description: z.string().nullish().meta({ description: "Free text." }),
     urlPattern,
     methods: z
-      .array(method)
+      .array(httpMethod)
       .min(1)
-      .transform((methods) => [...new Set(methods)])
+      .transform(distinctMethods)
       .meta({ description: "At least one of GET, POST, PUT, PATCH, DELETE; duplicates are removed." }),
     maxThroughput: z
       .int()
@@ -48,19 +53,7 @@ export const throttlingConfigInput = z
 
 export type ThrottlingConfigInput = z.output<typeof throttlingConfigInput>;
 
-const metadata = z
-  .object({
-    createdBy: z.string(),
-    createdById: z.string(),
-    createdAt: z.iso.datetime(),
-    lastModifiedBy: z.string(),
-    lastModifiedById: z.string(),
-    lastModifiedAt: z.iso.datetime(),
-    lastDeployedBy: z.string().optional(),
-    lastDeployedById: z.string().optional(),
-    lastDeployedAt: z.iso.datetime().optional(),
-  })
-  .meta({ id: "ThrottlingConfigMetadata" });
+const metadata = authoringMetadata.meta({ id: "ThrottlingConfigMetadata" });
 
 export const deployedConfig = z
   .object({
@@ -73,20 +66,6 @@ export const deployedConfig = z
   .meta({ id: "DeployedConfig", description: "The values in force at runtime." });
 
 export const CONFIG_STATES = ["created", "updated", "deployed", "undeployed"] as const;
-
-/** The org's runtime config as the workers see it (CONTRACT §3): the config's latest runtime version. */
-export const runtimeStatus = z
-  .object({
-    version: z.int().meta({ description: "Runtime version number (`version` \"<n>.0\" of the config)." }),
-    status: z.enum(["active", "draining"]),
-    drainUntil: z.iso.datetime().optional(),
-    queued: z.int().meta({ description: "Calls waiting in this version's queue." }),
-    oldestQueuedAgeMs: z.int().meta({ description: "Age of the oldest waiting call; 0 when none." }),
-    dispatchedLastMinute: z.int(),
-    expiredTotal: z.int(),
-  })
-  .meta({ id: "RuntimeStatus" });
-export type RuntimeStatus = z.infer<typeof runtimeStatus>;
 
 /** A stored throttling config as the API returns it (CONTRACT §3). */
 export const throttlingConfigResource = z
@@ -113,23 +92,6 @@ export const throttlingConfigResource = z
 
 export type ThrottlingConfigResource = z.infer<typeof throttlingConfigResource>;
 
-const issue = z.object({ errorCode: z.string(), error: z.string() }).meta({ id: "CanDeployIssue" });
-const warning = z
-  .object({ warningCode: z.enum(["RUNTIME_NO_WORKER", "RUNTIME_UNKNOWN"]), warning: z.string() })
-  .meta({ id: "CanDeployWarning" });
-
-export const canDeployReport = z
-  .object({
-    validationStatus: z.enum(["ok", "error"]),
-    reason: z.string().optional(),
-    errors: z.array(issue).optional(),
-    warnings: z.array(warning).optional(),
-  })
-  .meta({ id: "CanDeployReport" });
-
-export type CanDeployReport = z.infer<typeof canDeployReport>;
-export type CanDeployWarning = z.infer<typeof warning>;
-
 export const listResponse = z.object({ results: z.array(throttlingConfigResource) }).meta({ id: "ListResponse" });
 export const getResponse = z.object({ result: throttlingConfigResource }).meta({ id: "GetResponse" });
 export const canDeployResponse = z.object({ canDeploy: canDeployReport }).meta({ id: "CanDeployResponse" });
@@ -151,4 +113,3 @@ export const updateResponse = z
     canDeploy: canDeployReport,
   })
   .meta({ id: "UpdateResponse" });
-export const deleteResponse = z.strictObject({}).meta({ id: "DeleteResponse" });

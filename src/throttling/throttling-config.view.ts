@@ -1,7 +1,8 @@
+import type { HttpMethod } from "../authoring/http-methods.js";
+import { metadataOf, resourceId } from "../authoring/metadata.js";
+import type { RuntimeStatus } from "../authoring/runtime-status.schema.js";
 import type { ThrottlingConfig } from "../generated/prisma/client.js";
-import type { RuntimeStatus, ThrottlingConfigResource } from "./throttling-config.schema.js";
-
-type Method = ThrottlingConfigResource["methods"][number];
+import type { ThrottlingConfigResource } from "./throttling-config.schema.js";
 
 /**
  * The stored row as the API shows it (CONTRACT §3); absent optional values are omitted, not null.
@@ -9,12 +10,12 @@ type Method = ThrottlingConfigResource["methods"][number];
  */
 export function toResource(row: ThrottlingConfig, runtime?: RuntimeStatus): ThrottlingConfigResource {
   return {
-    _id: `${row.uid}_${row.sandboxId}`,
+    _id: resourceId(row),
     uid: row.uid,
     ...(row.name != null ? { name: row.name } : {}),
     ...(row.description != null ? { description: row.description } : {}),
     urlPattern: row.urlPattern,
-    methods: row.methods as Method[],
+    methods: row.methods as HttpMethod[],
     maxThroughput: row.maxThroughput,
     orgId: row.orgId,
     sandboxId: row.sandboxId,
@@ -25,21 +26,7 @@ export function toResource(row: ThrottlingConfig, runtime?: RuntimeStatus): Thro
     ...(row.version != null ? { version: row.version } : {}),
     ...(row.deployedConfig != null ? { deployedConfig: row.deployedConfig as ThrottlingConfigResource["deployedConfig"] } : {}),
     ...(runtime ? { runtime } : {}),
-    metadata: {
-      createdBy: row.createdBy,
-      createdById: row.createdById,
-      createdAt: row.createdAt.toISOString(),
-      lastModifiedBy: row.lastModifiedBy,
-      lastModifiedById: row.lastModifiedById,
-      lastModifiedAt: row.lastModifiedAt.toISOString(),
-      ...(row.lastDeployedAt
-        ? {
-            lastDeployedBy: row.lastDeployedBy ?? "",
-            lastDeployedById: row.lastDeployedById ?? "",
-            lastDeployedAt: row.lastDeployedAt.toISOString(),
-          }
-        : {}),
-    },
+    metadata: metadataOf(row),
   };
 }
 
@@ -51,7 +38,7 @@ export function deployedSnapshot(
     ...(values.name != null ? { name: values.name } : {}),
     ...(values.description != null ? { description: values.description } : {}),
     urlPattern: values.urlPattern,
-    methods: values.methods as Method[],
+    methods: values.methods as HttpMethod[],
     maxThroughput: values.maxThroughput,
   };
 }

@@ -1,14 +1,8 @@
 import type { z } from "zod";
-import { ApiError } from "../shared/errors/api-error.js";
+import { buildCanDeployReport, issueOf, issuesContext, payloadRejection, type CanDeployReport, type Violation } from "../authoring/can-deploy.js";
+import type { ApiError } from "../shared/errors/api-error.js";
 import { ERRORS, requiredAttributeMessage, type ErrorName } from "../shared/errors/catalogue.js";
-import type { CanDeployReport } from "./throttling-config.schema.js";
 import { throttlingConfigInput, type ThrottlingConfigInput } from "./throttling-config.schema.js";
-
-/** One violated rule, as listed in `canDeploy.errors`. */
-export interface Violation {
-  readonly name: ErrorName;
-  readonly message: string;
-}
 
 const REQUIRED = new Set(["urlPattern", "methods"]);
 
@@ -31,23 +25,7 @@ function toViolation(issue: z.core.$ZodIssue): Violation {
   return { name: "CONFIG_INVALID_PAYLOAD", message: ERRORS.CONFIG_INVALID_PAYLOAD.message };
 }
 
-function describe(issue: z.core.$ZodIssue): string {
-  return `${issue.path.join(".") || "body"}: ${issue.message}`;
-}
-
-export function errorReport(violations: readonly Violation[]): CanDeployReport {
-  return {
-    validationStatus: "error",
-    reason: `${violations.length} error(s) currently blocking the publication`,
-    errors: violations.map((v) => ({ errorCode: String(ERRORS[v.name].code), error: v.message })),
-  };
-}
-
-/** 400 in the envelope, with `canDeploy` listing every violation; the first one gives the envelope's code. */
-export function validationError(violations: readonly [Violation, ...Violation[]], context: string): ApiError {
-  const [first] = violations;
-  return new ApiError(first.name, { message: first.message, context, body: { canDeploy: errorReport(violations) } });
-}
+export const errorReport = (violations: readonly Violation[]): CanDeployReport => buildCanDeployReport(violations.map(issueOf));
 
 export type Validated = { ok: true; value: ThrottlingConfigInput } | { ok: false; error: ApiError; violations: Violation[] };
 
@@ -58,9 +36,8 @@ export function validatePayload(body: unknown): Validated {
   const unique = new Map<string, Violation>();
   for (const violation of result.error.issues.map(toViolation)) unique.set(`${violation.name}|${violation.message}`, violation);
   const violations = [...unique.values()] as [Violation, ...Violation[]];
-  const context = result.error.issues.map(describe).join("; ");
-  return { ok: false, error: validationError(violations, context), violations };
+  return { ok: false, error: payloadRejection(violations, issuesContext(result.error.issues)), violations };
 }
 
 export const malformedJson = (detail: string): ApiError =>
-  validationError([{ name: "CONFIG_INVALID_PAYLOAD", message: ERRORS.CONFIG_INVALID_PAYLOAD.message }], `malformed JSON: ${detail}`);
+  payloadRejection([{ name: "CONFIG_INVALID_PAYLOAD", message: ERRORS.CONFIG_INVALID_PAYLOAD.message }], `malformed JSON: ${detail}`);

@@ -45,6 +45,7 @@ describe("/metrics", () => {
       sluice_queue_depth: "gauge",
       sluice_queue_oldest_age_seconds: "gauge",
       sluice_redis_node_up: "gauge",
+      sluice_calls_in_flight: "gauge",
       sluice_calls_sent_total: "counter",
       sluice_calls_retried_total: "counter",
       sluice_calls_succeeded_total: "counter",

@@ -11,14 +11,16 @@ import { healthRouter } from "../../src/http/health.js";
 import { createMetrics } from "../../src/http/metrics.js";
 import { OPERATIONS_TAG } from "../../src/openapi/operations-paths.js";
 import { RUNTIME_TAG } from "../../src/openapi/runtime-paths.js";
+import { CAPPING_TAG } from "../../src/openapi/capping-paths.js";
 import { AUTHORING_TAG } from "../../src/openapi/throttling-paths.js";
 import { renderOpenApiYaml } from "../../src/openapi/write.js";
 import { RUNTIME_BASE_PATH } from "../../src/runtime/accept/call.operations.js";
 import { callRouter } from "../../src/runtime/accept/call.routes.js";
 import { ERRORS, type ErrorName } from "../../src/shared/errors/catalogue.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { AUTHORING_BASE_PATHS } from "../../src/throttling/base-paths.js";
+import { AUTHORING_BASE_PATHS } from "../../src/authoring/base-paths.js";
 import { throttlingConfigRouter } from "../../src/throttling/throttling-config.routes.js";
+import { cappingConfigRouter } from "../../src/capping/capping-config.routes.js";
 import { expectMatchesSpec, schemaErrors, spec, type MediaTypeSpec } from "../support/openapi.js";
 import { useTestApp } from "../support/test-app.js";
 
@@ -29,8 +31,10 @@ const documented = (tag: string) =>
       .filter(([, operation]) => (operation as { tags?: string[] }).tags?.includes(tag))
       .map(([method]) => `${method.toUpperCase()} ${path}`),
   );
-/** Relative to the authoring base paths. */
-const documentedAuthoring = documented(AUTHORING_TAG);
+/** Relative to the authoring base paths: the throttling API, then the capping API. */
+const documentedThrottling = documented(AUTHORING_TAG);
+const documentedCapping = documented(CAPPING_TAG);
+const documentedAuthoring = [...documentedThrottling, ...documentedCapping];
 /** At the service root, like the operational routes. */
 const documentedRuntime = documented(RUNTIME_TAG);
 const documentedOperations = documented(OPERATIONS_TAG);
@@ -150,7 +154,7 @@ describe("openapi.yaml", () => {
     );
     for (const { route, tags, servers } of placement) {
       expect(tags, route).toHaveLength(1);
-      if (tags[0] === AUTHORING_TAG) expect(servers, route).toBeUndefined();
+      if (tags[0] === AUTHORING_TAG || tags[0] === CAPPING_TAG) expect(servers, route).toBeUndefined();
       else expect(servers, route).toEqual(["/"]);
     }
     expect(documentedRuntime.every((route) => splitRoute(route).path.startsWith(`${RUNTIME_BASE_PATH}/`))).toBe(true);
@@ -174,6 +178,8 @@ describe("openapi.yaml", () => {
       "UNSUPPORTED_MEDIA_TYPE",
     ];
     const byUid: ErrorName[] = [...generic, "NOT_FOUND"];
+    const endpointConfigPayload: ErrorName[] = ["ENDPOINT_CONFIG_NOT_JSON", "ENDPOINT_CONFIG_INVALID_PAYLOAD", "ENDPOINT_CONFIG_DUPLICATE"];
+    const endpointConfigByUid: ErrorName[] = [...generic, "ENDPOINT_CONFIG_NOT_FOUND"];
     const submission: ErrorName[] = [
       ...credentials,
       "CALL_INVALID",
@@ -192,6 +198,15 @@ describe("openapi.yaml", () => {
       "POST /throttlingConfigs/{uid}/deploy": [...byUid, "ALREADY_DEPLOYED", "DEPLOY_FAILED"],
       "POST /throttlingConfigs/{uid}/undeploy": [...byUid, "NOT_DEPLOYED", "UNDEPLOY_FAILED"],
       "DELETE /throttlingConfigs/{uid}": [...byUid, "DELETE_FORBIDDEN", "DELETE_FAILED"],
+      "POST /list/endpointConfigs": generic,
+      "POST /endpointConfigs": [...generic, "ENDPOINT_CONFIG_CREATE_FAILED", ...endpointConfigPayload],
+      "GET /endpointConfigs/{uid}": [...endpointConfigByUid, "ENDPOINT_CONFIG_GET_FAILED"],
+      "PUT /endpointConfigs/{uid}": [...endpointConfigByUid, "ENDPOINT_CONFIG_UPDATE_FAILED", ...endpointConfigPayload],
+      "GET /endpointConfigs/{uid}/canDeploy": endpointConfigByUid,
+      "POST /endpointConfigs/{uid}/canDeploy": endpointConfigByUid,
+      "POST /endpointConfigs/{uid}/deploy": [...endpointConfigByUid, "ENDPOINT_CONFIG_NOT_VALID", "ENDPOINT_CONFIG_DEPLOY_FAILED"],
+      "POST /endpointConfigs/{uid}/undeploy": [...endpointConfigByUid, "ENDPOINT_CONFIG_UNDEPLOY_FAILED"],
+      "DELETE /endpointConfigs/{uid}": [...endpointConfigByUid, "ENDPOINT_CONFIG_DELETE_FORBIDDEN", "ENDPOINT_CONFIG_DELETE_FAILED"],
       [`POST ${RUNTIME_BASE_PATH}/calls`]: submission,
       [`POST ${RUNTIME_BASE_PATH}/calls/batch`]: submission,
       [`GET ${RUNTIME_BASE_PATH}/calls`]: [...credentials, "CALL_INVALID"],
@@ -230,8 +245,9 @@ describe("routes", () => {
   // Only the route table is read: the handlers (and so the absent db and services) never run.
   const unused = undefined as never;
 
-  it("documents every route the authoring router registers, and nothing else", () => {
-    expect(registeredRoutes(throttlingConfigRouter(unused, unused, unused)).sort()).toEqual([...documentedAuthoring].sort());
+  it("documents every route the authoring routers register, and nothing else", () => {
+    expect(registeredRoutes(throttlingConfigRouter(unused, unused, unused)).sort()).toEqual([...documentedThrottling].sort());
+    expect(registeredRoutes(cappingConfigRouter(unused, unused, unused)).sort()).toEqual([...documentedCapping].sort());
   });
 
   it("documents both base paths the authoring router is mounted on", () => {
@@ -257,15 +273,17 @@ describe("routes", () => {
     const ctx = useTestApp({ ADMIN_TOKEN });
 
     const validPayload = { urlPattern: "https://api.example.org/data/*", methods: ["POST"], maxThroughput: 300 };
+    const validEndpointConfig = { url: "https://api.example.org/data/*", methods: ["POST"], services: { action: { rating: { maxCallsCount: 5, periodInMs: 1000 } } } };
+    const authoringPayload = (url: string) => (url.includes("/endpointConfigs") ? validEndpointConfig : validPayload);
     // No worker runs here: accepted calls stay queued, so the target is never contacted.
     const validCall = { method: "GET", url: "https://api.example.org/never-sent" };
     const bodyFor = (path: string) =>
-      !path.startsWith(RUNTIME_BASE_PATH) ? validPayload : path.endsWith("/batch") ? { calls: [validCall] } : validCall;
+      !path.startsWith(RUNTIME_BASE_PATH) ? authoringPayload(path) : path.endsWith("/batch") ? { calls: [validCall] } : validCall;
 
     const send: Record<string, (url: string) => supertest.Test> = {
       GET: (url) => ctx.app.request().get(url).set(ctx.tenant.headers()),
       POST: (url) => ctx.app.request().post(url).set(ctx.tenant.headers()).send(bodyFor(url)),
-      PUT: (url) => ctx.app.request().put(url).set(ctx.tenant.headers()).send(validPayload),
+      PUT: (url) => ctx.app.request().put(url).set(ctx.tenant.headers()).send(authoringPayload(url)),
       DELETE: (url) => ctx.app.request().delete(url).set(ctx.tenant.headers()),
     };
 

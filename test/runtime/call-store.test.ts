@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import { describe, expect, it } from "vitest";
 import { CallStore } from "../../src/runtime/call-store.js";
-import { splitCallId, throttledLane, versionOfCall } from "../../src/runtime/keys.js";
+import { limitedLaneOfCall, splitCallId, throttledLane, type ThrottledLane } from "../../src/runtime/keys.js";
 import { OrgBudget } from "../../src/runtime/org-budget.js";
 import { Pacer } from "../../src/runtime/dispatch/pacer.js";
 import { RECORD_TTL_MS } from "../../src/runtime/settings.js";
@@ -28,7 +28,7 @@ describe("a queued call", () => {
   it("is one BullMQ job and no other key, at most 1.2 × the memory of a plain BullMQ job with the same request", async () => {
     const { accepted } = await queuedThrottled(20, "size");
     const { keys, redis } = ctx.app;
-    const versionId = versionOfCall(accepted[0]!.callId)!;
+    const versionId = (limitedLaneOfCall(accepted[0]!.callId) as ThrottledLane).runtimeVersionId;
     const laneKeys = await ctx.app.keysMatching(keys.queueKey(throttledLane(versionId), "*"));
     const jobKeys = accepted.map((call) => keys.job(call.callId));
     expect(laneKeys.filter((key) => !jobKeys.includes(key)).map((key) => key.split(":").pop())).toEqual(
@@ -68,7 +68,7 @@ describe("a queued call", () => {
     await calls.rollBack([callId]);
     const res = await ctx.app.request().get(`/runtime/calls/${callId}`).set(ctx.tenant.headers());
     expect(res.status).toBe(404);
-    const lane = throttledLane(versionOfCall(callId)!);
+    const lane = limitedLaneOfCall(callId)!;
     const queued = Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId)));
     expect(await calls.finish(callId, ctx.tenant.orgId, lane, { state: "failed", error: "x" })).toBe("ended-before");
     expect(Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId)))).toBe(queued);
@@ -80,7 +80,7 @@ describe("a queued call", () => {
     const { accepted, uid } = await queuedThrottled(1, "finish");
     const callId = accepted[0]!.callId;
     const calls = store();
-    const lane = throttledLane(versionOfCall(callId)!);
+    const lane = limitedLaneOfCall(callId)!;
     const before = Number(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId)));
     const response = { status: 502, headers: { "content-type": "text/plain", connection: "close" }, bodyPreview: "bad gateway" };
     expect(await calls.finish(callId, ctx.tenant.orgId, lane, { state: "failed", response, error: "HTTP 502" })).toBe("finished");
@@ -92,6 +92,7 @@ describe("a queued call", () => {
       throttled: true,
       throttlingConfigUid: uid,
       runtimeVersion: expect.any(Number),
+      limitedBy: [{ api: "throttling", configUid: uid }],
       method: "POST",
       url: `${rt.sink.url}/store/finish/0`,
       attempts: 0,

@@ -64,13 +64,13 @@ describe("a call's whole lifecycle", () => {
       timeoutMs: 10_000,
       message: "the drained version is deleted",
     });
-    for (const pattern of ctx.app.keys.versionPatterns(version.id)) expect(await ctx.app.keysMatching(pattern)).toEqual([]);
+    for (const pattern of ctx.app.keys.lanePatterns(throttledLane(version.id))) expect(await ctx.app.keysMatching(pattern)).toEqual([]);
     expect(await ctx.app.redis.get(ctx.app.keys.orgQueued(ctx.tenant.orgId))).toBe("0");
     expect(await ctx.app.redis.exists(ctx.app.keys.queueKey(throttledLane(version.id), "meta"))).toBe(0);
     // The records of its calls stay readable their 24 h, with what they named.
     const dropped = ended.find((record) => record.state === "dropped")!;
     expect(await getCall(ctx, dropped.callId)).toMatchObject({ state: "dropped", throttlingConfigUid: uid, runtimeVersion: version.version });
-    expect(await ctx.app.redis.pttl(ctx.app.keys.laneInfo(version.id))).toBeGreaterThan(23 * 3600_000);
+    expect(await ctx.app.redis.pttl(ctx.app.keys.laneInfo(throttledLane(version.id)))).toBeGreaterThan(23 * 3600_000);
 
     // Nothing failed along the way: no warning or error from any worker process (a cross-slot command would be one).
     const problems = rt.workers.flatMap((worker) => jsonLines(worker.process.stdout)).filter((line) => Number(line["level"]) >= 40);

@@ -19,7 +19,14 @@ describe("matching against the org's deployed config", () => {
   it("a matching call joins the runtime version's queue: throttled, with the config uid and runtimeVersion 1", async () => {
     const res = await submit({ method: "POST", url: `${rt.sink.url}/t/match` });
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ callId: expect.any(String), state: "queued", throttled: true, throttlingConfigUid: configUid, runtimeVersion: 1 });
+    expect(res.body).toEqual({
+      callId: expect.any(String),
+      state: "queued",
+      throttled: true,
+      throttlingConfigUid: configUid,
+      runtimeVersion: 1,
+      limitedBy: [{ api: "throttling", configUid }],
+    });
     const [record] = await succeeded([res.body.callId]);
     expect(record).toMatchObject({ throttled: true, throttlingConfigUid: configUid, runtimeVersion: 1 });
     expect(rt.sink.arrivalsFor("/t/match")).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runtimeStatus, type RuntimeStatus } from "../../src/throttling/throttling-config.schema.js";
+import { runtimeStatus, type RuntimeStatus } from "../../src/authoring/runtime-status.schema.js";
 import { startSink, type Sink } from "../support/sink.js";
 import { egressAllowFor } from "../support/egress-allow.js";
 import { useTestApp, type TestContext } from "../support/test-app.js";

@@ -47,7 +47,7 @@ describe("undeploying a config with a backlog", () => {
     expect(records.length - succeeded).toBeGreaterThan(0);
     expect(rt.sink.arrivalTimes("/drain/queued/")).toHaveLength(times.length);
 
-    for (const pattern of ctx.app.keys.versionPatterns(versionId)) expect(await ctx.app.keysMatching(pattern)).toEqual([]);
+    for (const pattern of ctx.app.keys.lanePatterns(throttledLane(versionId))) expect(await ctx.app.keysMatching(pattern)).toEqual([]);
     // The records of the dropped calls stay their 24 h.
     expect(await ctx.app.keysMatching(ctx.app.keys.call(`${laneId(throttledLane(versionId))}.*`))).toHaveLength(records.length);
   });

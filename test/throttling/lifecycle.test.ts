@@ -3,6 +3,7 @@ import { ERRORS } from "../../src/shared/errors/catalogue.js";
 import { heartbeatKey } from "../../src/runtime/worker-heartbeats.js";
 import { expectEnvelope } from "../support/envelope.js";
 import { expectMatchesSpec } from "../support/openapi.js";
+import { justCreatedBy } from "../support/metadata.js";
 import { useTestApp } from "../support/test-app.js";
 
 const ctx = useTestApp();
@@ -47,20 +48,7 @@ describe("create", () => {
       _id: `${uid}_${ctx.tenant.prodSandbox.id}`,
       uid,
       ...PAYLOAD,
-      orgId: ctx.tenant.orgId,
-      sandboxId: ctx.tenant.prodSandbox.id,
-      sandboxName: "prod",
-      state: "created",
-      hasBeenDeployed: false,
-      authoringFormatVersion: "1.0",
-      metadata: {
-        createdBy: ctx.tenant.credentialName,
-        createdById: ctx.tenant.clientId,
-        createdAt: expect.any(String),
-        lastModifiedBy: ctx.tenant.credentialName,
-        lastModifiedById: ctx.tenant.clientId,
-        lastModifiedAt: expect.any(String),
-      },
+      ...justCreatedBy(ctx.tenant),
     });
   });
 

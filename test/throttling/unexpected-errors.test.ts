@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectEnvelope } from "../support/envelope.js";
+import { prepareSabotage, rejecting, unreadable, whileBroken } from "../support/sabotage.js";
 import { startTestApp, type TestApp, type Tenant } from "../support/test-app.js";
 
 // CONTRACT §5: a statement that fails (as opposed to an unreachable database) answers 500 with the
@@ -12,35 +13,12 @@ const NEW_VALUES = { urlPattern: "https://other.example.org/*", methods: ["GET"]
 let app: TestApp;
 beforeAll(async () => {
   app = await startTestApp();
-  await app.db.$executeRawUnsafe(`
-    CREATE FUNCTION sluice_test_sabotage() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN RAISE EXCEPTION 'sabotaged by the test'; END $$`);
+  await prepareSabotage(app);
 });
 afterAll(() => app.close());
 
-/** Runs `during` while `sabotage` is in force, then repairs the database whatever happened. */
-async function whileBroken<T>(sabotage: { apply: string; repair: string }, during: () => Promise<T>): Promise<T> {
-  await app.db.$executeRawUnsafe(sabotage.apply);
-  try {
-    return await during();
-  } finally {
-    await app.db.$executeRawUnsafe(sabotage.repair);
-  }
-}
-
-type Table = "throttling_configs" | "runtime_versions";
-
-/** Every `event` statement on `table` raises an exception. */
-const rejecting = (event: "INSERT" | "UPDATE" | "DELETE", table: Table) => ({
-  apply: `CREATE TRIGGER sluice_test_sabotage BEFORE ${event} ON ${table} FOR EACH ROW EXECUTE FUNCTION sluice_test_sabotage()`,
-  repair: `DROP TRIGGER sluice_test_sabotage ON ${table}`,
-});
-
 /** Reads of throttling configs fail: a column they select is gone. */
-const UNREADABLE_CONFIGS = {
-  apply: "ALTER TABLE throttling_configs RENAME COLUMN url_pattern TO url_pattern_sabotaged",
-  repair: "ALTER TABLE throttling_configs RENAME COLUMN url_pattern_sabotaged TO url_pattern",
-};
+const UNREADABLE_CONFIGS = unreadable("throttling_configs", "url_pattern");
 
 const unexpected = (code: number, message: string) => ({
   status: 500,
@@ -68,7 +46,7 @@ const runtimeVersions = (uid: string) => app.db.runtimeVersion.findMany({ where:
 describe("unexpected database failures", () => {
   it("answers a failed create with 1464 and stores nothing", async () => {
     const tenant = await app.createTenant();
-    const res = await whileBroken(rejecting("INSERT", "throttling_configs"), () =>
+    const res = await whileBroken(app, rejecting("INSERT", "throttling_configs"), () =>
       app.request().post("/authoring/throttlingConfigs").set(tenant.headers()).send(VALUES),
     );
     expectEnvelope(res, unexpected(1464, "Can't create throttling config: unexpected error occurs"));
@@ -77,7 +55,7 @@ describe("unexpected database failures", () => {
 
   it("answers a failed get with 1460", async () => {
     const { tenant, uid } = await tenantWithConfig();
-    const res = await whileBroken(UNREADABLE_CONFIGS, () => app.request().get(base(uid)).set(tenant.headers()));
+    const res = await whileBroken(app, UNREADABLE_CONFIGS, () => app.request().get(base(uid)).set(tenant.headers()));
     expectEnvelope(res, unexpected(1460, "Can't get throttling config: unexpected error occurs"));
   });
 
@@ -89,7 +67,7 @@ describe("unexpected database failures", () => {
   ])("answers a failed update of %s with 1462 and changes nothing", async (_label, deployed, sabotage) => {
     const { tenant, uid } = await tenantWithConfig(deployed);
     const [configBefore, runtimeBefore] = [await storedConfig(uid), await runtimeVersions(uid)];
-    const res = await whileBroken(sabotage, () => app.request().put(base(uid)).set(tenant.headers()).send(NEW_VALUES));
+    const res = await whileBroken(app, sabotage, () => app.request().put(base(uid)).set(tenant.headers()).send(NEW_VALUES));
     expectEnvelope(res, unexpected(1462, "Can't update throttling config: unexpected error occurs"));
     expect(await storedConfig(uid)).toEqual(configBefore);
     expect(await runtimeVersions(uid)).toEqual(runtimeBefore);
@@ -100,7 +78,7 @@ describe("unexpected database failures", () => {
     ["the config cannot be marked deployed", rejecting("UPDATE", "throttling_configs")],
   ])("answers a failed deploy (%s) with 1458 and deploys nothing", async (_label, sabotage) => {
     const { tenant, uid } = await tenantWithConfig();
-    const res = await whileBroken(sabotage, () => app.request().post(`${base(uid)}/deploy`).set(tenant.headers()));
+    const res = await whileBroken(app, sabotage, () => app.request().post(`${base(uid)}/deploy`).set(tenant.headers()));
     expectEnvelope(res, unexpected(1458, "Can't deploy throttling config: unexpected error occurs"));
     expect(await storedConfig(uid)).toMatchObject({ state: "created", hasBeenDeployed: false, version: null, deployedConfig: null });
     expect(await runtimeVersions(uid)).toEqual([]);
@@ -111,7 +89,7 @@ describe("unexpected database failures", () => {
     ["the config cannot be marked undeployed", rejecting("UPDATE", "throttling_configs")],
   ])("answers a failed undeploy (%s) with 1459 and keeps it deployed", async (_label, sabotage) => {
     const { tenant, uid } = await tenantWithConfig(true);
-    const res = await whileBroken(sabotage, () => app.request().post(`${base(uid)}/undeploy`).set(tenant.headers()));
+    const res = await whileBroken(app, sabotage, () => app.request().post(`${base(uid)}/undeploy`).set(tenant.headers()));
     expectEnvelope(res, unexpected(1459, "Can't undeploy throttling config: unexpected error occurs"));
     expect(await storedConfig(uid)).toMatchObject({ state: "deployed" });
     expect(await runtimeVersions(uid)).toEqual([expect.objectContaining({ status: "active", drainUntil: null })]);
@@ -119,7 +97,7 @@ describe("unexpected database failures", () => {
 
   it("answers a failed delete with 1457 and keeps the config", async () => {
     const { tenant, uid } = await tenantWithConfig();
-    const res = await whileBroken(rejecting("DELETE", "throttling_configs"), () =>
+    const res = await whileBroken(app, rejecting("DELETE", "throttling_configs"), () =>
       app.request().delete(base(uid)).set(tenant.headers()),
     );
     expectEnvelope(res, unexpected(1457, "Can't delete throttling config: unexpected error occurs"));
@@ -128,7 +106,7 @@ describe("unexpected database failures", () => {
 
   it("answers a failed forced delete of a deployed config with 1457 and keeps it deployed", async () => {
     const { tenant, uid } = await tenantWithConfig(true);
-    const res = await whileBroken(rejecting("DELETE", "throttling_configs"), () =>
+    const res = await whileBroken(app, rejecting("DELETE", "throttling_configs"), () =>
       app.request().delete(`${base(uid)}?forceDelete=true`).set(tenant.headers()),
     );
     expectEnvelope(res, unexpected(1457, "Can't delete throttling config: unexpected error occurs"));

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { HTTP_METHODS } from "../../throttling/throttling-config.schema.js";
+import { HTTP_METHODS } from "../../authoring/http-methods.js";
+import { CAPPING_SERVICES } from "../capping-runtimes.js";
 import { headerProblems, jsonDepth, MAX_BODY_DEPTH, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URL_BYTES, urlProblem } from "./call-limits.js";
 
 /** A call's `timeoutMs` when it gives none (also the most it may give). */
@@ -54,6 +55,10 @@ nested at most ${MAX_BODY_DEPTH} levels deep.`,
       }),
     timeoutMs: z.int().min(1000).max(DEFAULT_CALL_TIMEOUT_MS).default(DEFAULT_CALL_TIMEOUT_MS).meta({ description: "Budget for all attempts of the call." }),
     callbackUrl: httpUrl.optional().meta({ description: "Receives the final call record as a POST; the same rules as `url`." }),
+    service: z
+      .enum(CAPPING_SERVICES)
+      .optional()
+      .meta({ description: "Which service's limits of a matching capping config apply (CONTRACT §12); `action` when absent." }),
   })
   .strict()
   .meta({ id: "CallRequest" });
@@ -80,6 +85,19 @@ export const acceptedCall = z
     throttled: z.boolean(),
     throttlingConfigUid: z.uuid().optional(),
     runtimeVersion: z.int().optional(),
+    limitedBy: z
+      .array(
+        z.object({
+          api: z.enum(["throttling", "capping"]),
+          configUid: z.uuid().optional(),
+          service: z.enum(CAPPING_SERVICES).optional().meta({ description: "The capping config's service whose limits apply." }),
+        }),
+      )
+      .optional()
+      .meta({
+        description:
+          "Every config whose limits the call obeys: the capping configs that match it (its url, methods and `service`) and the org's throttling config if it matches too; absent when none does.",
+      }),
     replayOf,
   })
   .meta({ id: "AcceptedCall" });

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EgressPolicy } from "../../egress/policy.js";
-import type { RuntimeVersion } from "../../generated/prisma/client.js";
 import { ApiError } from "../../shared/errors/api-error.js";
 import type { Principal } from "../../tenancy/principal.js";
 import { replicatedToOne } from "../../shared/redis.js";
@@ -17,13 +16,14 @@ import {
   type CallRequest,
 } from "./call.schema.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
-import { laneId, newCallId, splitCallId, throttledLane, unthrottledLane, type Lane } from "../keys.js";
+import { describeLimits } from "../call-record.js";
+import { laneId, newCallId, splitCallId, type Lane, type LimitedLane } from "../keys.js";
 import { jobName, type CallJob } from "../queues.js";
 import type { RuntimeSettings } from "../settings.js";
 import type { RuntimeStores } from "../runtime-stores.js";
 import type { CallbackOutbox } from "../callbacks/callback-outbox.js";
 import { queueFull, rejectedCalls, type CallProblem } from "./call-errors.js";
-import { compileMatcher } from "./url-match.js";
+import { loadOrgLimits, type Matched, type OrgLimits } from "./limit-match.js";
 
 /**
  * The dispatcher handles the call's own retries; BullMQ's attempts only cover a dispatch that crashed
@@ -51,7 +51,6 @@ const notReplicated = () =>
     headers: { "Retry-After": "1" },
   });
 
-type Matched = { lane: Lane; version?: RuntimeVersion };
 type Prepared = { call: CallRequest; body?: string; headers: Record<string, string>; bytes: number } & Matched;
 /** What an Idempotency-Key stands for: the callIds of its first submission, and whether that one was accepted. */
 type IdempotencyEntry = { callIds: string[]; accepted: boolean };
@@ -98,13 +97,13 @@ export class CallService {
   async accept(principal: Principal, submission: Submission): Promise<AcceptedCall[]> {
     const { calls, idempotencyKey } = submission;
     this.refuseDeniedHosts(submission);
-    const matchOf = await this.matcherFor(principal.orgId);
+    const limits = await loadOrgLimits(this.deps.db, principal.orgId);
     const prepared = calls.map((call, i): Prepared => {
       const serialized = serializeBody(call);
       // CONTRACT §10: each call of a batch forwards its own key, or a target honouring it would drop calls 2..N.
       const forwardedKey = idempotencyKey && (submission.batch ? `${idempotencyKey}:${i}` : idempotencyKey);
       const headers = forwardedKey ? { ...serialized.headers, "Idempotency-Key": forwardedKey } : serialized.headers;
-      return { call, ...serialized, headers, bytes: queuedBytes(call.method, call.url, headers, serialized.body), ...matchOf(call) };
+      return { call, ...serialized, headers, bytes: queuedBytes(call.method, call.url, headers, serialized.body), ...limits.match(call) };
     });
     if (prepared.some((p) => p.body !== undefined && Buffer.byteLength(p.body) > MAX_CALL_BODY_BYTES)) {
       throw new ApiError("PAYLOAD_TOO_LARGE", { message: "a call body exceeds the 1 MB limit" });
@@ -119,7 +118,7 @@ export class CallService {
       if (!claimed) return this.repeated(principal, submission, idemKey);
     }
     try {
-      return await this.enqueue(principal, prepared, callIds, idemKey, submission.replayOf);
+      return await this.enqueue(principal, prepared, callIds, idemKey, submission.replayOf, limits);
     } catch (error) {
       if (idemKey) await this.deps.redis.del(idemKey);
       throw error;
@@ -208,18 +207,19 @@ export class CallService {
     callIds: string[],
     idemKey: string | undefined,
     replayOf: string | undefined,
+    limits: OrgLimits,
   ): Promise<AcceptedCall[]> {
     const { orgId } = principal;
     const { maxQueuedPerOrg, maxQueuedBytesPerOrg } = this.deps.settings;
-    const limits = { maxCalls: maxQueuedPerOrg, maxBytes: maxQueuedBytesPerOrg };
+    const capacity = { maxCalls: maxQueuedPerOrg, maxBytes: maxQueuedBytesPerOrg };
     // The callback registry first: a call that ends with a callback is in a lane the deliverers look at.
     const withCallback = prepared.flatMap(({ call, lane }) => (call.callbackUrl ? [laneId(lane)] : []));
     if (withCallback.length) await this.deps.callbacks.touch(new Set(withCallback));
     const budgeted = prepared.map(({ bytes }, i) => ({ callId: callIds[i]!, bytes }));
-    const reserved = await this.deps.budget.reserve(orgId, budgeted, limits);
+    const reserved = await this.deps.budget.reserve(orgId, budgeted, capacity);
     if (reserved === "too-many-calls") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_PER_ORG", max: maxQueuedPerOrg, unit: "calls" });
     if (reserved === "too-many-bytes") throw queueFull({ setting: "RUNTIME_MAX_QUEUED_BYTES_PER_ORG", max: maxQueuedBytesPerOrg, unit: "bytes" });
-    const jobs = prepared.map(({ call, body, headers, bytes, lane, version }, i) => {
+    const jobs = prepared.map(({ call, body, headers, bytes, lane, alsoLimitedBy }, i) => {
       const callId = callIds[i]!;
       const data: CallJob = {
         orgId,
@@ -227,21 +227,20 @@ export class CallService {
         ...(body !== undefined ? { body } : {}),
         ...(call.timeoutMs !== DEFAULT_CALL_TIMEOUT_MS ? { timeoutMs: call.timeoutMs } : {}),
       };
-      const name = jobName({ method: call.method, url: call.url, bytes, callbackUrl: call.callbackUrl, replayOf });
-      return { lane, version, job: { name, data, opts: JOB_OPTIONS(callId) } };
+      const name = jobName({ method: call.method, url: call.url, bytes, callbackUrl: call.callbackUrl, replayOf, alsoLimitedBy });
+      return { lane, alsoLimitedBy, job: { name, data, opts: JOB_OPTIONS(callId) } };
     });
 
     try {
-      // A throttled lane's info is written alongside its jobs: a record is read only once its call was accepted.
-      // The lane registry is touched alongside too: a worker opens a freshly touched lane without looking for jobs,
-      // and never closes one touched in the last minute, so the touch may land before the jobs do.
+      // The infos of the lanes the calls' records name are written alongside the jobs: a record is read only once
+      // its call was accepted. The lane registry is touched alongside too: a worker opens a freshly touched lane
+      // without looking for jobs, and never closes one touched in the last minute, so the touch may land before the
+      // jobs do.
       const lanes = groupByLane(jobs);
+      const named = new Map(jobs.flatMap(({ lane, alsoLimitedBy }) => [...limitedLanes(lane), ...alsoLimitedBy]).map((lane) => [laneId(lane), lane]));
       await Promise.all([
-        ...[...lanes].flatMap(([lane, group]) => {
-          const version = group[0]?.version;
-          const info = version && { orgId, runtimeVersion: version.version, ...(version.configUid ? { throttlingConfigUid: version.configUid } : {}) };
-          return [this.deps.queues.add(lane, group.map(({ job }) => job)), ...(info ? [this.deps.records.saveLaneInfo(version.id, info)] : [])];
-        }),
+        ...[...lanes].map(([lane, group]) => this.deps.queues.add(lane, group.map(({ job }) => job))),
+        ...[...named.values()].map((lane) => this.deps.records.saveLaneInfo(lane, limits.infoOf(lane))),
         ...([...lanes.keys()].some((lane) => lane.kind === "unthrottled") ? [this.deps.unthrottled.touch(orgId)] : []),
       ]);
       // On a cluster with replicas, a call is acknowledged only once a replica holds it: a failover right after
@@ -262,22 +261,12 @@ export class CallService {
       throw error;
     }
     await this.settle(orgId, callIds);
-    return jobs.map(({ lane, version }, i) => accepted(callIds[i]!, lane, version));
+    return jobs.map(({ lane, alsoLimitedBy }, i) => accepted(callIds[i]!, [...limitedLanes(lane), ...alsoLimitedBy], limits));
   }
 
   /** Ends the calls' reservation; if that fails, the reconciler ends it (the calls are accepted or refused already). */
   private async settle(orgId: string, callIds: string[]): Promise<void> {
     await this.deps.budget.settled(orgId, callIds).catch(() => undefined);
-  }
-
-  /** The org's active runtime version decides, per call, between its throttled queue and the org's unthrottled one. */
-  private async matcherFor(orgId: string): Promise<(call: CallRequest) => Matched> {
-    const unthrottled = { lane: unthrottledLane(orgId) };
-    const version = await this.deps.db.runtimeVersion.findFirst({ where: { orgId, status: "active" } });
-    if (!version) return () => unthrottled;
-    const matches = compileMatcher(version.urlPattern, version.methods);
-    const lane = throttledLane(version.id);
-    return (call) => (matches(call.method, new URL(call.url)) ? { lane, version } : unthrottled);
   }
 
   /**
@@ -307,15 +296,12 @@ export class CallService {
   }
 }
 
-function accepted(callId: string, lane: Lane, version: RuntimeVersion | undefined): AcceptedCall {
-  return {
-    callId,
-    state: "queued",
-    throttled: lane.kind === "throttled",
-    ...(version?.configUid ? { throttlingConfigUid: version.configUid } : {}),
-    ...(version ? { runtimeVersion: version.version } : {}),
-  };
+function accepted(callId: string, lanes: LimitedLane[], limits: OrgLimits): AcceptedCall {
+  return { callId, state: "queued", ...describeLimits(lanes.map((lane) => ({ lane, info: limits.infoOf(lane) }))) };
 }
+
+/** The lane itself if its limits are a config's (throttled or capped). */
+const limitedLanes = (lane: Lane): LimitedLane[] => (lane.kind === "unthrottled" ? [] : [lane]);
 
 function groupByLane<T extends { lane: Lane }>(jobs: T[]): Map<Lane, T[]> {
   const byName = new Map<string, { lane: Lane; jobs: T[] }>();

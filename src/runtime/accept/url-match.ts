@@ -11,7 +11,7 @@
  * - the query string and fragment of the called URL are ignored.
  * - the method is compared case-insensitively against `methods`.
  *
- * The pattern must already be valid (see `urlPatternViolation`); an unparsable pattern throws a TypeError.
+ * The pattern must already be valid (see `urlPatternProblem`); an unparsable pattern throws a TypeError.
  */
 export type UrlMatcher = (method: string, url: URL) => boolean;
 

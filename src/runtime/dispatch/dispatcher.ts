@@ -4,7 +4,9 @@ import type { InFlightSends } from "../in-flight.js";
 import type { RuntimeKeys } from "../keys.js";
 import type { QueuedCall } from "../queues.js";
 import type { RuntimeStats } from "../stats.js";
-import type { HttpSender } from "./http-sender.js";
+import type { CallGate } from "../limits/call-gate.js";
+import type { Taken, WindowLimit } from "../limits/sliding-window.js";
+import type { HttpSender, OutboundRequest, SendOutcome } from "./http-sender.js";
 import type { Pacer } from "./pacer.js";
 import { pauseUntil } from "./pause-headers.js";
 
@@ -18,13 +20,18 @@ export const CALL_ID_HEADER = "Sluice-Call-Id";
 /** A send leaving this much after its slot is re-logged at its real time (see Pacer.restamp). */
 const RESTAMP_AFTER_MS = 2;
 /**
- * An unthrottled call whose origin is paused for longer than this leaves the worker until the pause ends instead of
+ * An unthrottled or capped call whose pause lasts longer than this leaves the worker until the pause ends instead of
  * holding one of its lane's places (CONTRACT §11); shorter waits are cheaper to sleep through.
  */
 const DEFER_AFTER_MS = 250;
+/** A connection lease outlives the send's own budget by this much: a crashed worker's leases lapse after it. */
+const LEASE_MARGIN_MS = 5000;
+/** A call waiting for a window looks again at least this often: its stop reasons (drain, retention) are checked then. */
+const MAX_WINDOW_WAIT_MS = 1000;
 
 export interface DispatcherDeps {
   records: CallStore;
+  gate: CallGate;
   pacer: Pacer;
   sender: HttpSender;
   stats: RuntimeStats;
@@ -53,37 +60,53 @@ export class CallDispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
 
   async dispatch(job: QueuedCall): Promise<DispatchResult> {
-    const { records, pacer, sender, stats } = this.deps;
+    const { records, pacer, stats, gate } = this.deps;
     const origin = new URL(job.url).origin;
     const expiresAt = job.acceptedAt + this.deps.retentionMs;
     const backoffKey = this.deps.keys.backoff(job.lane, origin);
+    const stopped = () => this.stopReason(job, expiresAt) !== undefined;
     let spentMs = 0;
     let last: FinalOutcome | undefined;
     for (;;) {
       const stop = this.stopReason(job, expiresAt);
       if (stop) return this.finish(job, stop);
-      await pacer.reserve(job.lane, () => this.stopReason(job, expiresAt) !== undefined);
-      const stopAfterWait = this.stopReason(job, expiresAt);
-      if (stopAfterWait) return this.finish(job, stopAfterWait);
       const sendId = `${job.callId}:${Date.now()}`;
+      // A capped call's limits: its own lane's, and those of the other configs that matched it (none otherwise).
+      const limits = job.lane.kind === "capped" ? gate.limits([job.lane, ...job.alsoLimitedBy]) : [];
+      // A connection first, then a slot: a call waiting for a connection must not burn slots it cannot use.
+      const leaseMs = job.timeoutMs - spentMs + LEASE_MARGIN_MS;
+      if (!(await gate.lease(limits, sendId, leaseMs, stopped))) continue;
+      const taken = await gate.renewing(limits, sendId, leaseMs, async () => {
+        await pacer.reserve(job.lane, stopped);
+        return this.takePlaces(limits, sendId, leaseMs, stopped);
+      });
+      if (!taken) {
+        await gate.unlease(limits, sendId);
+        continue;
+      }
       let begun = await pacer.begin(job.lane, origin, job.callId, sendId);
-      while (begun.kind === "wait") {
-        if (begun.paused && job.lane.kind === "unthrottled" && begun.ms > DEFER_AFTER_MS) {
-          if (spentMs > 0) await records.saveSpent(job.callId, spentMs);
-          return { kind: "defer", untilMs: Date.now() + begun.ms };
-        }
+      // Throttled and unthrottled calls keep their slot while their lane's second is full or their origin paused.
+      while (begun.kind === "wait" && !limits.length) {
+        if (begun.paused && job.lane.kind === "unthrottled" && begun.ms > DEFER_AFTER_MS) return this.defer(job, spentMs, begun.ms);
         await sleep(begun.ms);
         const stopWhileWaiting = this.stopReason(job, expiresAt);
         if (stopWhileWaiting) return this.finish(job, stopWhileWaiting);
         begun = await pacer.begin(job.lane, origin, job.callId, sendId);
       }
-      // Gone: the API rolled the submission back, or the call ended (a redelivery after a crash, or the sweeper's).
-      if (begun.kind === "gone") return DONE;
+      if (begun.kind !== "go") {
+        await Promise.all([gate.untake(limits, sendId, taken.places), gate.unlease(limits, sendId)]);
+        // Gone: the API rolled the submission back, or the call ended (a redelivery after a crash, or the sweeper's).
+        if (begun.kind === "gone") return DONE;
+        // A capped call's pause: it gives its places back meanwhile.
+        if (begun.ms > DEFER_AFTER_MS) return this.defer(job, spentMs, begun.ms);
+        await sleep(begun.ms);
+        continue;
+      }
       const { attempts, issuedAt } = begun;
       spentMs = Math.max(spentMs, begun.spentMs);
 
       const outcome = await this.deps.inFlight.during(job.lane, () =>
-        sender.send({
+        this.sendHolding(limits, sendId, {
           pool: job.orgId,
           method: job.method,
           url: job.url,
@@ -91,8 +114,9 @@ export class CallDispatcher {
           ...(job.body !== undefined ? { body: job.body } : {}),
           timeoutMs: Math.max(1, job.timeoutMs - spentMs),
           onWire: () => {
-            const lateMs = performance.now() - issuedAt;
-            if (lateMs > RESTAMP_AFTER_MS) void pacer.restamp(job.lane, sendId, lateMs).catch(() => undefined);
+            const now = performance.now();
+            if (now - issuedAt > RESTAMP_AFTER_MS) void pacer.restamp(job.lane, sendId, now - issuedAt).catch(() => undefined);
+            if (now - taken.issuedAt > RESTAMP_AFTER_MS) void gate.restamp(limits, sendId, now - taken.issuedAt).catch(() => undefined);
           },
         }),
       );
@@ -125,6 +149,48 @@ export class CallDispatcher {
       await sleep(backoff);
       spentMs += backoff;
     }
+  }
+
+  /**
+   * A place in every window of `limits` for `sendId`, waiting as long as one is full, and the call's connections
+   * renewed for the send; undefined, holding no place, if it stopped meanwhile or lost a connection while waiting (it
+   * then starts over). `issuedAt` (performance.now()) is when the granting take was asked for: the send's lateness
+   * is measured from there, which never counts it earlier than it left.
+   */
+  private async takePlaces(
+    limits: readonly WindowLimit[],
+    sendId: string,
+    leaseMs: number,
+    stopped: () => boolean,
+  ): Promise<{ places: Taken[]; issuedAt: number } | undefined> {
+    const { gate } = this.deps;
+    for (;;) {
+      if (stopped()) return undefined;
+      const issuedAt = performance.now();
+      const taken = await gate.take(limits, sendId);
+      if ("waitMs" in taken) {
+        await sleep(Math.min(taken.waitMs, MAX_WINDOW_WAIT_MS));
+        continue;
+      }
+      if (await gate.leaseAll(limits, sendId, leaseMs)) return { places: taken.taken, issuedAt };
+      await gate.untake(limits, sendId, taken.taken);
+      return undefined;
+    }
+  }
+
+  /** Sends while holding the call's connections, which are given back however the send ends. */
+  private async sendHolding(limits: readonly WindowLimit[], sendId: string, request: OutboundRequest): Promise<SendOutcome> {
+    try {
+      return await this.deps.sender.send(request);
+    } finally {
+      await this.deps.gate.unlease(limits, sendId).catch(() => undefined);
+    }
+  }
+
+  /** The call waits `ms` in BullMQ's delayed set rather than in one of its lane's places (CONTRACT §11). */
+  private async defer(job: QueuedCall, spentMs: number, ms: number): Promise<DispatchResult> {
+    if (spentMs > 0) await this.deps.records.saveSpent(job.callId, spentMs);
+    return { kind: "defer", untilMs: Date.now() + ms };
   }
 
   /** A dispatch that kept crashing: the call ends `failed` rather than staying queued forever. */

@@ -58,8 +58,17 @@ export class LaneWorkers {
     const { keys, settings, dispatcher, logger } = this.deps;
     const name = keys.queueName(lane);
     const queued = (job: Job<CallJob>): QueuedCall => {
-      const { method, url } = parseJobName(job.name);
-      return { timeoutMs: DEFAULT_CALL_TIMEOUT_MS, ...job.data, method, url, callId: callIdOf(lane, job.id!), lane, acceptedAt: job.timestamp };
+      const { method, url, alsoLimitedBy = [] } = parseJobName(job.name);
+      return {
+        timeoutMs: DEFAULT_CALL_TIMEOUT_MS,
+        ...job.data,
+        method,
+        url,
+        callId: callIdOf(lane, job.id!),
+        lane,
+        alsoLimitedBy,
+        acceptedAt: job.timestamp,
+      };
     };
     const activity = { lastActive: Date.now() };
     const worker = new Worker<CallJob>(

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { RedisClient } from "../../shared/redis.js";
 import { RedisScript } from "../../shared/redis-script.js";
 import { TickBatcher } from "../../shared/tick-batcher.js";
-import { throttledLane, type Lane, type RuntimeKeys } from "../keys.js";
+import { laneId, type Lane, type LimitedLane, type RuntimeKeys } from "../keys.js";
 import { JOB_FIELDS } from "../call-record.js";
 import { SECOND_COUNTER_TTL_S } from "../stats.js";
 
@@ -25,7 +25,7 @@ export const BOOKING_HORIZON_MS = 50;
  * The hard check's window: as wide as N paced slots (so steady pacing never trips it), which leaves 15 ms for the
  * time between the check and the call reaching the endpoint without N+1 landing in one second there.
  */
-const SLIDING_WINDOW_MS = 1000 * SPACING_FACTOR;
+export const SLIDING_WINDOW_MS = 1000 * SPACING_FACTOR;
 
 /*
  * GCRA with no burst, shared by every worker process: each granted call books the next slot at
@@ -160,7 +160,7 @@ const BACKOFF_MEMORY_MS = 10 * 60_000;
 /** Hands out send slots: paced to the runtime version's rate for throttled lanes, pause-aware for every lane. */
 export class Pacer {
   /** Slot requests of one lane made within 2 ms share one RESERVE (the booking horizon is 50 ms). */
-  private readonly slots = new TickBatcher<void, Slot>(2, (id, requests) => this.reserveMany(id, requests.length));
+  private readonly slots = new TickBatcher<LimitedLane, Slot>(2, (_, requests) => this.reserveMany(requests[0]!, requests.length));
   /** Restamps matter when their sends near the end of the window, a second later: 5 ms of batching is free. */
   private readonly restamps = new TickBatcher<[string, number], void>(5, async (id, sends) => {
     await (this.redis as RedisWithScripts).sluiceRestamp(this.keys.sendLog(id), ...sends.flat());
@@ -186,14 +186,14 @@ export class Pacer {
   }
 
   /**
-   * Resolves at the slot booked for the next send on a throttled lane (or at once, for an unthrottled one), or as
-   * soon as `stop()` says the call no longer wants one (its version drained, its retention passed: a drained version's
-   * rate is gone, and no slot would ever come).
+   * Resolves at the slot booked for the next send on a throttled or capped lane (or at once, for an unthrottled one),
+   * or as soon as `stop()` says the call no longer wants one (its version drained, its retention passed: a drained
+   * version's rate is gone, and no slot would ever come).
    */
   async reserve(lane: Lane, stop: () => boolean): Promise<void> {
     if (lane.kind === "unthrottled") return;
     while (!stop()) {
-      const slot = await this.slots.add(lane.runtimeVersionId);
+      const slot = await this.slots.add(laneId(lane), lane);
       if (slot.booked) {
         if (slot.inMs >= 1) await sleep(slot.inMs);
         return;
@@ -202,11 +202,10 @@ export class Pacer {
     }
   }
 
-  private async reserveMany(runtimeVersionId: string, count: number): Promise<Slot[]> {
-    const lane = throttledLane(runtimeVersionId);
+  private async reserveMany(lane: LimitedLane, count: number): Promise<Slot[]> {
     const [booked, firstWaitMs, intervalMs, retryInMs] = (await (this.redis as RedisWithScripts).sluiceReserve(
-      this.keys.tat(runtimeVersionId),
-      this.keys.rate(runtimeVersionId),
+      this.keys.tat(lane),
+      this.keys.rate(lane),
       this.keys.pause(lane, ""),
       SPACING_FACTOR,
       BOOKING_HORIZON_MS,
@@ -241,7 +240,7 @@ export class Pacer {
       this.keys.sentInSecond(lane, Math.floor(Date.now() / 1000)),
       pauseKey,
       paced ? this.keys.sendLog(lane.runtimeVersionId) : stats,
-      paced ? this.keys.rate(lane.runtimeVersionId) : stats,
+      paced ? this.keys.rate(lane) : stats,
     ];
     const issuedAt = performance.now();
     const replies = (await beginScript.run(
@@ -282,8 +281,9 @@ export class Pacer {
     return Number(end);
   }
 
-  async setRate(runtimeVersionId: string, ratePerSecond: number): Promise<void> {
-    await this.redis.set(this.keys.rate(runtimeVersionId), String(ratePerSecond));
+  /** The calls per second a lane's slots are spaced for (fractions welcome: a capping config's can be 100 a day). */
+  async setRate(lane: LimitedLane, ratePerSecond: number): Promise<void> {
+    await this.redis.set(this.keys.rate(lane), String(ratePerSecond));
   }
 }
 

@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../shared/logger.js";
-import { throttledLane, type Lane } from "../keys.js";
+import { CAPPING_SERVICES, type CappingLimits, type CappingRuntimeValues } from "../capping-runtimes.js";
+import { cappedLane, throttledLane, type Lane, type LimitedLane } from "../keys.js";
+import { cappingLimit, cappingRate, throttlingLimit } from "../limits/lane-limits.js";
+import type { WindowLimit } from "../limits/sliding-window.js";
 import type { RuntimeStores } from "../runtime-stores.js";
 import type { RuntimeSettings } from "../settings.js";
 import type { UnthrottledLaneEntry } from "../unthrottled-lanes.js";
@@ -8,7 +11,7 @@ import { heartbeatKey, HEARTBEAT_TTL_MS } from "../worker-heartbeats.js";
 import { IN_FLIGHT_PUBLISH_MS, type InFlightSends } from "../in-flight.js";
 import type { CallbackDeliverer } from "../callbacks/callback-deliverer.js";
 import type { LaneWorkers } from "./lane-workers.js";
-import { BOOKING_HORIZON_MS } from "./pacer.js";
+import { BOOKING_HORIZON_MS, type Pacer } from "./pacer.js";
 import type { Reconciler } from "./reconciler.js";
 import type { Sweeper } from "./sweeper.js";
 
@@ -31,6 +34,7 @@ const PENDING_TYPES = ["wait", "delayed", "prioritized", "active"] as const;
 
 export interface RuntimeWorkerDeps extends Omit<RuntimeStores, "records"> {
   workers: LaneWorkers;
+  pacer: Pacer;
   sweeper: Sweeper;
   reconciler: Reconciler;
   deliverer: CallbackDeliverer;
@@ -49,8 +53,10 @@ export interface RuntimeWorkerDeps extends Omit<RuntimeStores, "records"> {
  */
 export class RuntimeWorker {
   readonly id = `${process.pid}-${randomUUID().slice(0, 8)}`;
-  /** Runtime versions as of the last sync: id → drainUntil (ms), undefined while active. */
-  private readonly versions = new Map<string, number | undefined>();
+  /** Throttling runtime versions as of the last sync, by id: drainUntil (ms, undefined while active) and rate. */
+  private readonly versions = new Map<string, { drainUntil?: number; maxThroughput: number }>();
+  /** Capping runtimes as of the last sync, by id: drainUntil (ms, undefined while active) and limits per service. */
+  private readonly capping = new Map<string, { drainUntil?: number; services: CappingRuntimeValues["services"] }>();
   /** Unthrottled lanes that may hold calls, as of the last sync: org → when a call last joined. */
   private unthrottled: UnthrottledLaneEntry[] = [];
   /** Orgs whose unthrottled lane was found empty: the `joinedAt` seen then. A later call reopens the lane. */
@@ -60,12 +66,19 @@ export class RuntimeWorker {
 
   constructor(private readonly deps: RuntimeWorkerDeps) {}
 
-  /** Whether a lane's runtime version has finished draining (or no longer exists). */
+  /** Whether a lane's runtime version (or capping runtime) has finished draining, or no longer exists. */
   drained(lane: Lane): boolean {
     if (lane.kind === "unthrottled") return false;
-    if (!this.versions.has(lane.runtimeVersionId)) return true;
-    const drainUntil = this.versions.get(lane.runtimeVersionId);
-    return drainUntil !== undefined && Date.now() >= drainUntil;
+    const runtime = lane.kind === "throttled" ? this.versions.get(lane.runtimeVersionId) : this.capping.get(lane.cappingRuntimeId);
+    return !runtime || (runtime.drainUntil !== undefined && Date.now() >= runtime.drainUntil);
+  }
+
+  /** The limit a throttled or capped lane enforces on the capped calls that obey it, unless it drained. */
+  limitsOf(lane: LimitedLane): WindowLimit | undefined {
+    if (this.drained(lane)) return undefined;
+    if (lane.kind === "throttled") return throttlingLimit(this.deps.keys, lane, this.versions.get(lane.runtimeVersionId)!.maxThroughput);
+    const limits = this.capping.get(lane.cappingRuntimeId)?.services[lane.service];
+    return limits && cappingLimit(this.deps.keys, lane, limits, this.deps.settings.cappingBuckets);
   }
 
   async start(): Promise<void> {
@@ -108,12 +121,13 @@ export class RuntimeWorker {
    * keys again after that deletion.
    */
   private lanes(): Lane[] {
-    const versions = [...this.versions.keys()].map(throttledLane).filter((lane) => !this.drained(lane));
-    return [...this.unthrottled.map((entry) => entry.lane), ...versions];
+    const versions = [...this.versions.keys()].map(throttledLane);
+    const capped = [...this.capping.keys()].flatMap((id) => CAPPING_SERVICES.map((service) => cappedLane(id, service)));
+    return [...this.unthrottled.map((entry) => entry.lane), ...[...versions, ...capped].filter((lane) => !this.drained(lane))];
   }
 
   private async sync(): Promise<void> {
-    await Promise.all([this.syncVersions(), this.syncUnthrottled()]);
+    await Promise.all([this.syncVersions(), this.syncCapping(), this.syncUnthrottled()]);
   }
 
   private async syncVersions(): Promise<void> {
@@ -124,7 +138,7 @@ export class RuntimeWorker {
     const rates: Promise<unknown>[] = [];
     for (const row of rows) {
       seen.add(row.id);
-      this.versions.set(row.id, row.drainUntil?.getTime());
+      this.versions.set(row.id, { maxThroughput: row.maxThroughput, ...(row.drainUntil ? { drainUntil: row.drainUntil.getTime() } : {}) });
       const lane = throttledLane(row.id);
       // A drained version's keys are being deleted by the sweeper: writing its rate again would leave one behind. Its
       // worker takes no more calls; those it holds end `dropped` and complete their jobs (the sweeper waits for them).
@@ -132,7 +146,7 @@ export class RuntimeWorker {
         workers.close(lane, false).catch((error: unknown) => this.deps.logger.warn({ err: error }, "closing a drained lane's worker failed"));
         continue;
       }
-      rates.push(redis.set(keys.rate(row.id), String(row.maxThroughput)));
+      rates.push(redis.set(keys.rate(lane), String(row.maxThroughput)));
       workers.ensure(lane, this.concurrencyFor(row.maxThroughput));
     }
     await Promise.all(rates);
@@ -140,6 +154,44 @@ export class RuntimeWorker {
       this.versions.delete(id);
       await workers.close(throttledLane(id), true);
     }
+  }
+
+  /**
+   * The capping runtimes: a worker for each deployed service of each (its queue drains as a throttled one's does),
+   * paced to its limits' rate, which is republished each time as the versions' rates are.
+   */
+  private async syncCapping(): Promise<void> {
+    const { db, workers } = this.deps;
+    const rows = await db.cappingRuntime.findMany({ select: { id: true, drainUntil: true, services: true } });
+    const seen = new Set<string>();
+    const rates: Promise<unknown>[] = [];
+    for (const row of rows) {
+      seen.add(row.id);
+      // A service a redeploy removed keeps its last limits here: its queued calls are still sent under them.
+      const services = { ...this.capping.get(row.id)?.services, ...(row.services as CappingRuntimeValues["services"]) };
+      this.capping.set(row.id, { services, ...(row.drainUntil ? { drainUntil: row.drainUntil.getTime() } : {}) });
+      for (const service of CAPPING_SERVICES) {
+        const lane = cappedLane(row.id, service);
+        const limits = services[service];
+        if (this.drained(lane) || !limits) {
+          if (workers.has(lane)) workers.close(lane, false).catch((error: unknown) => this.deps.logger.warn({ err: error }, "closing a drained lane's worker failed"));
+          continue;
+        }
+        rates.push(this.deps.pacer.setRate(lane, cappingRate(limits, this.deps.settings.cappingBuckets)));
+        workers.ensure(lane, this.cappedConcurrency(limits));
+      }
+    }
+    await Promise.all(rates);
+    for (const id of [...this.capping.keys()].filter((id) => !seen.has(id))) {
+      this.capping.delete(id);
+      await Promise.all(CAPPING_SERVICES.map((service) => workers.close(cappedLane(id, service), true)));
+    }
+  }
+
+  /** As a throttled lane's, and at least one more than its connection cap, so that the cap and not the worker limits it. */
+  private cappedConcurrency(limits: CappingLimits): number {
+    const byRate = this.concurrencyFor(cappingRate(limits, this.deps.settings.cappingBuckets));
+    return Math.min(this.deps.settings.concurrency, Math.max(byRate, (limits.maxHttpConnections ?? 0) + 1));
   }
 
   /**

@@ -2,7 +2,8 @@ import type { JobType, Queue } from "bullmq";
 import { masters, underLock, type RedisClient } from "../../shared/redis.js";
 import type { Logger } from "../../shared/logger.js";
 import type { FinalOutcome } from "../call-store.js";
-import { callIdOf, throttledLane, type Lane } from "../keys.js";
+import { CAPPING_SERVICES } from "../capping-runtimes.js";
+import { callIdOf, cappedLane, throttledLane, type Lane, type LimitedLane } from "../keys.js";
 import type { CallJob } from "../queues.js";
 import type { RuntimeStores } from "../runtime-stores.js";
 
@@ -15,10 +16,10 @@ const OVERDUE_AFTER_MS = 60_000;
  * Housekeeping any worker process may run; a Redis lock makes each pass run in one process at a time.
  * - Expiry: calls still waiting after the retention are removed from their queue and marked `expired`,
  *   so they hold no memory and take no rate slot.
- * - Drain end: a draining runtime version past its drainUntil marks its waiting calls `dropped`; once no worker holds
- *   one of its calls (those end `dropped` too, and complete their jobs), or a lock duration later (a crashed
- *   worker's), its queue, every Redis key it owns but its finished calls' records and info (those expire with the
- *   records), and its database row are deleted.
+ * - Drain end: a draining runtime version (or capping runtime) past its drainUntil marks its waiting calls `dropped`;
+ *   once no worker holds one of its calls (those end `dropped` too, and complete their jobs), or a lock duration
+ *   later (a crashed worker's), its queues, every Redis key it owns but its finished calls' records and infos (those
+ *   expire with the records), and its database row are deleted.
  * - Unthrottled lanes that can no longer hold a call are forgotten.
  */
 export class Sweeper {
@@ -70,12 +71,32 @@ export class Sweeper {
     await this.end(lane, overdue, expired, { keepJobs: true });
   }
 
+  /** Ends the drains that are over: the throttling versions', and the capping runtimes' (one lane per service). */
   private async finishDrains(): Promise<void> {
-    const { db, redis, keys, queues, records, logger } = this.deps;
-    const ended = await db.runtimeVersion.findMany({ where: { status: "draining", drainUntil: { lte: new Date() } } });
+    const { db, logger } = this.deps;
+    const now = new Date();
+    const ended = { status: "draining" as const, drainUntil: { lte: now } };
+    for (const version of await db.runtimeVersion.findMany({ where: ended })) {
+      if (!(await this.finishDrain([throttledLane(version.id)], version.drainUntil!))) continue;
+      await db.runtimeVersion.delete({ where: { id: version.id } });
+      logger.info({ runtimeVersionId: version.id, version: version.version }, "runtime version drained and deleted");
+    }
+    for (const runtime of await db.cappingRuntime.findMany({ where: ended })) {
+      const lanes = CAPPING_SERVICES.map((service) => cappedLane(runtime.id, service));
+      if (!(await this.finishDrain(lanes, runtime.drainUntil!))) continue;
+      await db.cappingRuntime.delete({ where: { id: runtime.id } });
+      logger.info({ cappingRuntimeId: runtime.id, configUid: runtime.configUid }, "capping runtime drained and deleted");
+    }
+  }
+
+  /**
+   * Drops the lanes' calls still waiting and deletes their queues and keys, once no worker holds one of their calls;
+   * false while one does (try again next pass).
+   */
+  private async finishDrain(lanes: LimitedLane[], drainUntil: Date): Promise<boolean> {
+    const { redis, keys, queues, records } = this.deps;
     const dropped: FinalOutcome = { state: "dropped", error: "runtime version finished draining" };
-    for (const version of ended) {
-      const lane = throttledLane(version.id);
+    for (const lane of lanes) {
       const queue = queues.get(lane);
       // A page at a time (ending a call removes its job): a drained backlog can be a million calls.
       for (;;) {
@@ -86,15 +107,16 @@ export class Sweeper {
       const active = await jobIds(queue, ["active"]);
       // Workers drop the calls they hold themselves and complete their jobs; deleting the queue under them first
       // would fail those completions.
-      if (active.length && Date.now() < version.drainUntil!.getTime() + this.deps.lockMs) continue;
+      if (active.length && Date.now() < drainUntil.getTime() + this.deps.lockMs) return false;
       await this.end(lane, active, dropped, { keepJobs: true });
-      await queue.obliterate({ force: true });
-      await queues.forget(lane);
-      for (const pattern of keys.versionPatterns(version.id)) await deleteByPattern(redis, pattern);
-      await records.expireLaneInfo(version.id);
-      await db.runtimeVersion.delete({ where: { id: version.id } });
-      logger.info({ runtimeVersionId: version.id, version: version.version }, "runtime version drained and deleted");
     }
+    for (const lane of lanes) {
+      await queues.get(lane).obliterate({ force: true });
+      await queues.forget(lane);
+      for (const pattern of keys.lanePatterns(lane)) await deleteByPattern(redis, pattern);
+      await records.expireLaneInfo(lane);
+    }
+    return true;
   }
 
   /**

@@ -24,7 +24,7 @@ const io = (code: number | string, status: number, message: string): ErrorDefini
   family: "INPUT_OUTPUT_ERROR",
   message,
 });
-const internal = (code: number, message: string): ErrorDefinition => ({
+const internal = (code: number | string, message: string): ErrorDefinition => ({
   code,
   status: 500,
   family: "INTERNAL_ERROR",
@@ -61,6 +61,33 @@ export const ERRORS = {
   ALREADY_DEPLOYED: io(14466, 400, "Can't deploy throttling config: already deployed"),
   NOT_FOUND: io(14467, 404, "throttling config not found"),
   NOT_DEPLOYED: io(14468, 400, "Can't undeploy throttling config: not deployed yet"),
+
+  // Capping API (CONTRACT §12). A payload is refused only for its structure (112, 111); every other problem is
+  // stored and reported by canDeploy (src/capping/endpoint-config-issues.ts). 1451 and its message are Adobe's;
+  // the other codes are Sluice's own, in Adobe's `ERR_ENDPOINTCONFIG_*` style.
+  ENDPOINT_CONFIG_NOT_JSON: io("ERR_ENDPOINTCONFIG_112", 400, "capping config: can't create endpoint config: expecting a JSON payload"),
+  ENDPOINT_CONFIG_INVALID_PAYLOAD: io("ERR_ENDPOINTCONFIG_111", 400, "capping config: can't create endpoint config: invalid payload"),
+  ENDPOINT_CONFIG_DUPLICATE: io(
+    "ERR_ENDPOINTCONFIG_DUPLICATE",
+    400,
+    "capping config: another endpoint config of the organization has this url and one of these methods",
+  ),
+  ENDPOINT_CONFIG_NOT_VALID: io(
+    "ERR_ENDPOINTCONFIG_NOT_VALID",
+    400,
+    "capping config: can't deploy endpoint config: canDeploy reports errors",
+  ),
+  ENDPOINT_CONFIG_DELETE_FORBIDDEN: io(1451, 400, "Can't delete a deployed endpoint config. Undeploy it before deleting it"),
+  ENDPOINT_CONFIG_NOT_FOUND: io("ERR_ENDPOINTCONFIG_NOT_FOUND", 404, "capping config: endpoint config not found"),
+  ENDPOINT_CONFIG_CREATE_FAILED: internal("ERR_ENDPOINTCONFIG_CREATE_FAILED", "Can't create endpoint config: unexpected error occurs"),
+  ENDPOINT_CONFIG_GET_FAILED: internal("ERR_ENDPOINTCONFIG_GET_FAILED", "Can't get endpoint config: unexpected error occurs"),
+  ENDPOINT_CONFIG_UPDATE_FAILED: internal("ERR_ENDPOINTCONFIG_UPDATE_FAILED", "Can't update endpoint config: unexpected error occurs"),
+  ENDPOINT_CONFIG_DEPLOY_FAILED: internal("ERR_ENDPOINTCONFIG_DEPLOY_FAILED", "Can't deploy endpoint config: unexpected error occurs"),
+  ENDPOINT_CONFIG_UNDEPLOY_FAILED: internal(
+    "ERR_ENDPOINTCONFIG_UNDEPLOY_FAILED",
+    "Can't undeploy endpoint config: unexpected error occurs",
+  ),
+  ENDPOINT_CONFIG_DELETE_FAILED: internal("ERR_ENDPOINTCONFIG_DELETE_FAILED", "Can't delete endpoint config: unexpected error occurs"),
 
   // The seed's catch-all; also what an unknown sandbox gets (CONTRACT §2).
   INTERNAL: internal(4000, "INTERNAL ERROR"),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { throttledLane, unthrottledLane, versionOfCall } from "../../../src/runtime/keys.js";
+import { throttledLane, unthrottledLane, limitedLaneOfCall, type ThrottledLane } from "../../../src/runtime/keys.js";
 import { Pacer } from "../../../src/runtime/dispatch/pacer.js";
 import { callsTo, deployConfig, getCall, submitBatch, useRuntime } from "../../support/runtime.js";
 import { startSink } from "../../support/sink.js";
@@ -14,10 +14,10 @@ describe("pacer: sends starting together", () => {
   it("each counts against the lane's last second in turn: with room for 3, 3 go and the rest wait; a gone call is told so", async () => {
     await deployConfig(ctx, { urlPattern: `${rt.sink.url}/together/*`, methods: ["POST"], maxThroughput: 200 });
     const accepted = await submitBatch(ctx, callsTo(`${rt.sink.url}/together/`, 5));
-    const versionId = versionOfCall(accepted[0]!.callId)!;
+    const versionId = (limitedLaneOfCall(accepted[0]!.callId) as ThrottledLane).runtimeVersionId;
     const lane = throttledLane(versionId);
     const starter = pacer();
-    await starter.setRate(versionId, 3);
+    await starter.setRate(lane, 3);
     const gone = `${accepted[0]!.callId.split(".")[0]}.AAAAAAAAAAAAAAAA`;
     const begun = await Promise.all(
       [...accepted.map((call) => call.callId), gone].map((callId, i) => starter.begin(lane, rt.sink.url, callId, `send-${i}`)),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { urlPatternViolation } from "../../src/throttling/url-pattern.js";
+import { urlPatternProblem } from "../../src/authoring/url-pattern.js";
 
-describe("urlPatternViolation", () => {
+describe("urlPatternProblem", () => {
   it.each([
     "https://api.example.org/data/2.5/*",
     "http://api.example.org",
@@ -10,7 +10,7 @@ describe("urlPatternViolation", () => {
     "https://127.0.0.1:9000/",
     "https://api.example.org/".padEnd(2048, "x"),
   ])("accepts %s", (pattern) => {
-    expect(urlPatternViolation(pattern)).toBeUndefined();
+    expect(urlPatternProblem(pattern)).toBeUndefined();
   });
 
   it.each([
@@ -19,8 +19,8 @@ describe("urlPatternViolation", () => {
     ["https://api.*/x", "host"],
     ["https://api.example.org:*/x", "port"],
     ["*://api.example.org/x", "scheme"],
-  ])("rejects %s (wildcard in %s) with 105", (pattern) => {
-    expect(urlPatternViolation(pattern)).toBe("CONFIG_WILDCARD_IN_HOST");
+  ])("rejects %s (wildcard in %s) as a wildcard in the host", (pattern) => {
+    expect(urlPatternProblem(pattern)).toBe("wildcardInHost");
   });
 
   it.each([
@@ -36,7 +36,7 @@ describe("urlPatternViolation", () => {
     "https://exa mple.org/",
     "",
     "https://api.example.org/".padEnd(2049, "x"),
-  ])("rejects %j with 104", (pattern) => {
-    expect(urlPatternViolation(pattern)).toBe("CONFIG_MALFORMED_URL_PATTERN");
+  ])("rejects %j as malformed", (pattern) => {
+    expect(urlPatternProblem(pattern)).toBe("malformed");
   });
 });
