@@ -179,12 +179,16 @@ export class RuntimeStatusReader {
   }
 
   /**
-   * When the lane's oldest waiting call was accepted (ms), or null. BullMQ LPUSHes new jobs, so the oldest is the
-   * tail; reading only its `timestamp` avoids fetching the job's payload (a call body can be 1 MB).
+   * When the lane's oldest queued call was accepted (ms), or null: the older of the oldest waiting and the oldest
+   * held by a worker (a capped call waits for a connection there). BullMQ LPUSHes new jobs and moves them to the
+   * head of `active`, so each list's oldest is its tail; reading only its `timestamp` avoids fetching the job's
+   * payload (a call body can be 1 MB).
    */
   private async oldestWaiting(queue: Queue<CallJob>): Promise<string | null> {
-    const id = await this.deps.redis.lindex(queue.toKey("wait"), -1);
-    return id === null ? null : this.deps.redis.hget(queue.toKey(id), "timestamp");
+    const ids = await Promise.all([this.deps.redis.lindex(queue.toKey("wait"), -1), this.deps.redis.lindex(queue.toKey("active"), -1)]);
+    const stamps = await Promise.all(ids.map((id) => (id === null ? null : this.deps.redis.hget(queue.toKey(id), "timestamp"))));
+    const accepted = stamps.filter((stamp) => stamp !== null).map(Number);
+    return accepted.length ? String(Math.min(...accepted)) : null;
   }
 }
 

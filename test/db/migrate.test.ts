@@ -24,6 +24,8 @@ describe("npm run db:migrate", () => {
       .finally(() => client.end());
     expect(result.rows.map((row) => row.tablename)).toEqual([
       "_prisma_migrations",
+      "capping_configs",
+      "capping_runtimes",
       "credentials",
       "orgs",
       "runtime_versions",

@@ -31,8 +31,9 @@ export const SLIDING_WINDOW_MS = 1000 * SPACING_FACTOR;
  * GCRA with no burst, shared by every worker process: each granted call books the next slot at
  * max(now, TAT, pausedUntil) and moves TAT one emission interval on. Redis' own clock is the only clock.
  * Books up to ARGV[3] consecutive slots at once (for the calls of one worker asking together), all within the
- * horizon. Returns {booked, firstWaitMs, intervalMs, retryInMs}: slot i (from 0) is in firstWaitMs + i ×
- * intervalMs; those not booked may ask again in retryInMs.
+ * horizon; TAT outlives its slot by a minute (a capping config's slots can be hours apart). Returns {booked,
+ * firstWaitMs, intervalMs, retryInMs}: slot i (from 0) is in firstWaitMs + i × intervalMs; those not booked may ask
+ * again in retryInMs.
  * KEYS: tat, rate, pause. ARGV: spacingFactor, horizonMs, count.
  */
 const RESERVE = `
@@ -51,7 +52,7 @@ while booked < tonumber(ARGV[3]) and slot - now <= horizon do
   booked = booked + 1
   slot = slot + interval
 end
-if booked > 0 then redis.call('SET', KEYS[1], tostring(slot), 'PX', 60000) end
+if booked > 0 then redis.call('SET', KEYS[1], tostring(slot), 'PX', math.ceil(slot - now) + 60000) end
 return {booked, tostring(start - now), tostring(interval), tostring(math.max(1, slot - now - horizon))}
 `;
 

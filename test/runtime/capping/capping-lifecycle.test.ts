@@ -3,6 +3,7 @@ import { cappedLane } from "../../../src/runtime/keys.js";
 import { jsonLines } from "../../process/sluice-process.js";
 import { deleteCapping, deployCapping, deployCappingAgain, undeployCapping, updateCapping, type CappingValues } from "../../support/capping.js";
 import { callsTo, getCall, submitBatch, useRuntime, waitForCallStates } from "../../support/runtime.js";
+import { parseExposition, valueOf } from "../../support/prometheus.js";
 import { startSink } from "../../support/sink.js";
 import { spanMs, waitFor } from "../../support/timing.js";
 
@@ -68,6 +69,33 @@ describe("a capping config at runtime", () => {
 
     const problems = rt.workers.flatMap((worker) => jsonLines(worker.process.stdout)).filter((line) => Number(line["level"]) >= 40);
     expect(problems).toEqual([]);
+  });
+
+  it("shows each capping config's queue, oldest call, sends and sends in flight on GET and /metrics", async () => {
+    rt.sink.hang("/seen/hanging");
+    const { uid } = await deployCapping(ctx, {
+      url: `${rt.sink.url}/seen/*`,
+      methods: ["POST"],
+      services: { dataSource: { maxHttpConnections: 1, rating: { maxCallsCount: 100, periodInMs: 1000 } } },
+    });
+    // One call hangs at the target, holding the only connection: the other four wait behind it.
+    const calls = [{ method: "POST", url: `${rt.sink.url}/seen/hanging` }, ...callsTo(`${rt.sink.url}/seen/`, 4)];
+    await submitBatch(ctx, calls.map((call) => ({ ...call, service: "dataSource" as const })));
+    await rt.sink.waitForArrivals(1, { pathPrefix: "/seen/hanging", timeoutMs: 5000 });
+    const labels = { capping_config: uid, service: "dataSource" };
+    let scraped = parseExposition("");
+    const inFlight = (metrics: typeof scraped) =>
+      metrics.samples.find((sample) => sample.name === "sluice_calls_in_flight" && sample.labels["capping_config"] === uid)?.value;
+    await waitFor(async () => inFlight((scraped = parseExposition((await ctx.app.request().get("/metrics")).text))) === 1, {
+      timeoutMs: 5000,
+      message: "the hanging call shows in flight",
+    });
+    expect(valueOf(scraped, "sluice_calls_in_flight", labels)).toBe(1);
+    expect(valueOf(scraped, "sluice_queue_depth", labels)).toBe(5);
+    expect(valueOf(scraped, "sluice_queue_oldest_age_seconds", labels)).toBeGreaterThan(0);
+    expect(valueOf(scraped, "sluice_calls_sent_total", labels)).toBe(1);
+    const config = await ctx.app.request().get(`/authoring/endpointConfigs/${uid}`).set(ctx.tenant.headers());
+    expect(config.body.result.runtime).toMatchObject({ version: 1, status: "active", queued: 5 });
   });
 
   it("applies a call's service: a dataSource call obeys the dataSource limits, an action call (the default) the action ones", async () => {
