@@ -127,13 +127,13 @@ export class CallStore {
     });
   }
 
-  /** The infos of these lanes (see saveLaneInfo), by lane id, in one round trip. */
+  /**
+   * The infos of these lanes (see saveLaneInfo), by lane id, issued together: each lives in its lane's slot, so on a
+   * cluster they go to several nodes (auto-pipelined per node), never in one cross-slot pipeline.
+   */
   private async laneInfos(lanes: readonly LimitedLane[]): Promise<Map<string, StoredLaneInfo>> {
     const unique = new Map(lanes.map((lane) => [laneId(lane), lane]));
-    if (unique.size === 0) return new Map();
-    const pipeline = this.redis.pipeline();
-    for (const lane of unique.values()) pipeline.hmget(this.keys.laneInfo(lane), "orgId", "configUid", "version");
-    const replies = (await execPipeline(pipeline)) as (string | null)[][];
+    const replies = await Promise.all([...unique.values()].map((lane) => this.redis.hmget(this.keys.laneInfo(lane), "orgId", "configUid", "version")));
     return new Map(
       [...unique.keys()].map((id, i) => {
         const [owner, configUid, version] = replies[i] ?? [];
