@@ -1,9 +1,9 @@
 import type { Db } from "../../db/prisma.js";
-import type { CappingRuntimeValues } from "../capping-runtimes.js";
+import { CAPPING_SERVICES, type CappingLimits, type CappingRuntimeValues } from "../capping-runtimes.js";
 import type { StoredLaneInfo } from "../call-record.js";
 import { cappedLane, laneId, throttledLane, unthrottledLane, type Lane, type LimitedLane } from "../keys.js";
 import type { CallRequest } from "./call.schema.js";
-import { compileMatcher, type UrlMatcher } from "./url-match.js";
+import { compileMatcher } from "./url-match.js";
 
 /** Where a call waits, and the other lanes whose limits it obeys there. */
 export interface Matched {
@@ -18,13 +18,6 @@ export interface OrgLimits {
   infoOf(lane: LimitedLane): StoredLaneInfo & { orgId: string };
 }
 
-interface Candidate {
-  lane: (service: NonNullable<CallRequest["service"]>) => LimitedLane | undefined;
-  matches: UrlMatcher;
-  /** Calls per ms it allows: the slowest matching lane is where a call waits (and is paced). */
-  rate: (service: NonNullable<CallRequest["service"]>) => number;
-}
-
 /**
  * The org's active throttling version and active capping runtimes decide, per call (CONTRACT §12): a call matching
  * capping configs (their url and methods, and a limit for its `service`, `action` by default) waits in the lane of
@@ -37,34 +30,27 @@ export async function loadOrgLimits(db: Db, orgId: string): Promise<OrgLimits> {
     db.cappingRuntime.findMany({ where: { orgId, status: "active" }, orderBy: { createdAt: "asc" } }),
   ]);
   const infos = new Map<string, StoredLaneInfo & { orgId: string }>();
-  const caps: Candidate[] = capping.map((runtime) => {
+  const infoOf = (configUid: string | null, number: number) => ({ orgId, version: number, ...(configUid ? { configUid } : {}) });
+  const caps = capping.map((runtime) => {
     const services = runtime.services as CappingRuntimeValues["services"];
-    const info = { orgId, version: runtime.version, ...(runtime.configUid ? { configUid: runtime.configUid } : {}) };
-    return {
-      matches: compileMatcher(runtime.url, runtime.methods),
-      lane: (service) => {
-        if (!services[service]) return undefined;
-        const lane = cappedLane(runtime.id, service);
-        infos.set(laneId(lane), info);
-        return lane;
-      },
-      rate: (service) => services[service]!.maxCallsCount / services[service]!.periodInMs,
-    };
+    for (const service of CAPPING_SERVICES) {
+      if (services[service]) infos.set(laneId(cappedLane(runtime.id, service)), infoOf(runtime.configUid, runtime.version));
+    }
+    return { id: runtime.id, services, matches: compileMatcher(runtime.url, runtime.methods) };
   });
-  const throttling = version && {
-    lane: throttledLane(version.id),
-    matches: compileMatcher(version.urlPattern, version.methods),
-  };
-  if (throttling) infos.set(laneId(throttling.lane), { orgId, version: version.version, ...(version.configUid ? { configUid: version.configUid } : {}) });
+  const throttling = version && { lane: throttledLane(version.id), matches: compileMatcher(version.urlPattern, version.methods) };
+  if (throttling) infos.set(laneId(throttling.lane), infoOf(version.configUid, version.version));
+  /** Calls per ms a capping runtime's service allows: the slowest matching one is where a call waits (and is paced). */
+  const rate = (limits: CappingLimits) => limits.maxCallsCount / limits.periodInMs;
 
   return {
     match(call) {
       const url = new URL(call.url);
       const service = call.service ?? "action";
       const capped = caps
-        .filter((candidate) => candidate.matches(call.method, url) && candidate.lane(service))
-        .sort((a, b) => a.rate(service) - b.rate(service))
-        .map((candidate) => candidate.lane(service)!);
+        .flatMap(({ id, services, matches }) => (services[service] && matches(call.method, url) ? [{ id, limits: services[service] }] : []))
+        .sort((a, b) => rate(a.limits) - rate(b.limits))
+        .map(({ id }) => cappedLane(id, service));
       const throttled = throttling?.matches(call.method, url) ? [throttling.lane] : [];
       const [first, ...others] = [...capped, ...throttled];
       return first ? { lane: first, alsoLimitedBy: others } : { lane: unthrottledLane(orgId), alsoLimitedBy: [] };
