@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 const TIMING = "test/**/*.timing.test.ts";
-/** What the cluster projects run: the runtime (but its tests that never reach Redis), and the health per Redis node. */
-const ON_CLUSTER = ["test/runtime/**/*.test.ts", "test/http/redis-nodes.test.ts"];
+/** What the cluster projects run: the runtime (but its tests that never reach Redis), the health per Redis node, and the limiters. */
+const ON_CLUSTER = ["test/runtime/**/*.test.ts", "test/http/redis-nodes.test.ts", "test/shared/sliding-window.test.ts", "test/tenancy/api-limits.test.ts"];
 /** Fault tests run against a Redis and processes of their own. */
 const OWN_REDIS = ["test/runtime/faults/**"];
 const NO_REDIS = ["test/runtime/accept/url-match.test.ts", "test/runtime/callbacks/callback-deliverer.test.ts", "test/runtime/dispatch/pause-headers.test.ts", "test/runtime/dispatch/http-sender.test.ts"];

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { Server, ServerResponse } from "node:http";
 import type { Env } from "./config/env.js";
 import { resolveVersion } from "./config/version.js";
-import { createPrisma } from "./db/prisma.js";
+import { createDatabase } from "./db/prisma.js";
 import { ConsoleReader } from "./console/console-reader.js";
 import { createHttpApp } from "./http/app.js";
 import { CallStore } from "./runtime/call-store.js";
@@ -17,7 +17,7 @@ import { createHttpSender } from "./runtime/dispatch/http-sender.js";
 import { runtimeKeys, throttledLane } from "./runtime/keys.js";
 import { InFlightSends } from "./runtime/in-flight.js";
 import { CallGate } from "./runtime/limits/call-gate.js";
-import { SlidingWindows } from "./runtime/limits/sliding-window.js";
+import { SlidingWindows } from "./shared/sliding-window.js";
 import { OrgBudget } from "./runtime/org-budget.js";
 import { Pacer } from "./runtime/dispatch/pacer.js";
 import { RuntimeQueues } from "./runtime/queues.js";
@@ -32,6 +32,10 @@ import type { Logger } from "./shared/logger.js";
 import { createRedis, redisTarget } from "./shared/redis.js";
 import { ThrottlingConfigService } from "./throttling/throttling-config.service.js";
 import { CappingConfigService } from "./capping/capping-config.service.js";
+import { FailedAuths } from "./tenancy/failed-auths.js";
+import { OrgChangeFeed } from "./tenancy/org-changes.js";
+import { RequestLimits } from "./tenancy/request-limits.js";
+import { TenantDirectory } from "./tenancy/tenant-directory.js";
 
 export interface Sluice {
   /** Starts the services named in SERVICES; resolves once the API listens and the worker runs. */
@@ -47,7 +51,7 @@ const LANE_LIVE_MARGIN_MS = 10 * 60_000;
 
 /** The one place where clients are created and wired into the features. */
 export function createSluice(env: Env, logger: Logger): Sluice {
-  const db = createPrisma(env.DATABASE_URL, env.DATABASE_POOL_SIZE);
+  const { db, sql } = createDatabase(env.DATABASE_URL, env.DATABASE_POOL_SIZE);
   // Connects (and reconnects) in the background: a Redis outage degrades features, it does not stop the API.
   // Auto-pipelining sends every command issued in one tick in one write: with hundreds of calls in flight, the
   // per-command socket writes were the worker's largest cost. (Blocking commands use BullMQ's own connections.)
@@ -57,29 +61,48 @@ export function createSluice(env: Env, logger: Logger): Sluice {
 
   const settings = runtimeSettings(env);
   const keys = runtimeKeys(env.REDIS_PREFIX);
-  const queues = new RuntimeQueues(redis, keys);
+  // BullMQ defines its scripts on the connection it is given, and ioredis copies every defined script onto each
+  // pipeline it builds (one per tick with auto-pipelining): the queues get a plain connection of their own.
+  const queueConnection = createRedis(target, { maxRetriesPerRequest: 2 });
+  queueConnection.on("error", (error) => logger.debug({ err: error }, "redis connection error (queues)"));
+  const queues = new RuntimeQueues(queueConnection, keys);
   const pacer = new Pacer(redis, keys);
   const budget = new OrgBudget(redis, keys, settings.retentionMs + RECORD_TTL_MS);
   const records = new CallStore(redis, keys, budget);
   const stats = new RuntimeStats(redis, keys);
   const unthrottled = new UnthrottledLanes(redis, keys, settings.retentionMs + LANE_LIVE_MARGIN_MS);
+  const windows = new SlidingWindows(redis);
+  const orgChanges = new OrgChangeFeed({
+    redis,
+    subscriber: createRedis(target, { lazyConnect: true }),
+    channel: keys.orgChanges(),
+    logger,
+  });
+  const announceChange = (orgId: string) => orgChanges.announce("deploys", orgId);
+  const auth = {
+    tenants: new TenantDirectory(db, orgChanges),
+    failedAuths: new FailedAuths({ windows, keys, perMinute: env.AUTH_FAILURES_PER_MINUTE, logger }),
+    limits: new RequestLimits({ windows, keys, logger }),
+  };
   const egress = new EgressPolicy({ allow: env.EGRESS_ALLOW, deny: env.EGRESS_DENY, viaProxy: env.OUTBOUND_PROXY_URL !== undefined });
   const throttlingConfigs = new ThrottlingConfigService(db, {
     redis,
     redisPrefix: env.REDIS_PREFIX,
     drainMs: settings.drainMs,
     publishRate: (id, rate) => pacer.setRate(throttledLane(id), rate),
-  });
-  const cappingConfigs = new CappingConfigService(db, { redis, redisPrefix: env.REDIS_PREFIX, drainMs: settings.drainMs });
+    announceChange,
+  }, sql);
+  const cappingConfigs = new CappingConfigService(db, { redis, redisPrefix: env.REDIS_PREFIX, drainMs: settings.drainMs, announceChange });
   const callbacks = new CallbackOutbox(redis, keys, settings.retentionMs + RECORD_TTL_MS + LANE_LIVE_MARGIN_MS);
   const stores = { db, redis, keys, queues, records, budget, unthrottled };
-  const calls = new CallService({ ...stores, callbacks, egress, settings });
+  const calls = new CallService({ ...stores, callbacks, egress, settings, orgChanges });
   const runtimeStatus = new RuntimeStatusReader({ db, redis, keys, queues, stats, unthrottled, logger });
   const app = createHttpApp({
     db,
     redis,
     logger,
     version: resolveVersion(env.SLUICE_VERSION),
+    auth,
     throttlingConfigs,
     cappingConfigs,
     calls,
@@ -114,7 +137,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     const dispatcher: CallDispatcher = new CallDispatcher({
       records,
       pacer,
-      gate: new CallGate(new SlidingWindows(redis), (lane) => worker.limitsOf(lane)),
+      gate: new CallGate(windows, (lane) => worker.limitsOf(lane)),
       sender,
       stats,
       inFlight,
@@ -149,6 +172,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
     async start() {
       if (runtimeWorker) await runtimeWorker.worker.start();
       if (!env.SERVICES.includes("api")) return;
+      orgChanges.start();
       server = app.listen(env.PORT, env.HOST);
       // While stopping, close each connection once its response is sent instead of keeping it alive.
       server.on("request", (_req, res: ServerResponse) => {
@@ -168,13 +192,16 @@ export function createSluice(env: Env, logger: Logger): Sluice {
         await closed;
         clearTimeout(deadline);
       }
+      await orgChanges.stop();
       if (runtimeWorker) {
         await runtimeWorker.worker.stop(env.SHUTDOWN_TIMEOUT_MS);
         await runtimeWorker.close();
       }
       await queues.close();
-      if (redis.status === "ready") await redis.quit().catch(() => undefined);
-      else redis.disconnect();
+      for (const client of [redis, queueConnection]) {
+        if (client.status === "ready") await client.quit().catch(() => undefined);
+        else client.disconnect();
+      }
       await db.$disconnect();
       logger.info("sluice stopped");
     },

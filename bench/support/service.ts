@@ -6,6 +6,8 @@ import { Agent, request } from "undici";
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "../../src/config/defaults.js";
 import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
 import { masters, type RedisClient } from "../../src/shared/redis.js";
+import { runtimeKeys } from "../../src/runtime/keys.js";
+import { announceOrgChange } from "../../src/tenancy/org-changes.js";
 import { TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { egressAllowFor } from "../../test/support/egress-allow.js";
 import { runtimeCommand } from "../../test/infra/dockerfile.js";
@@ -98,7 +100,7 @@ export async function startBench(options: { sinkUrl: string; profileDir?: string
   const api = await startService({ ...base, SERVICES: "api", PORT: String(port), HOST: "127.0.0.1" }, "sluice started", options.profileDir);
   const apiUrl = `http://127.0.0.1:${port}`;
   const db: PrismaClient = createPrisma(databaseUrl, 2);
-  const tenancy = new TenancyService(db);
+  const tenancy = new TenancyService(db, (change, orgId) => announceOrgChange(redis, runtimeKeys(REDIS_PREFIX).orgChanges(), change, orgId));
   const agent = new Agent({ connections: 64 });
 
   return {
@@ -112,6 +114,10 @@ export async function startBench(options: { sinkUrl: string; profileDir?: string
     async createTenant() {
       const orgId = `BENCH${randomBytes(5).toString("hex").toUpperCase()}@AdobeOrg`;
       await tenancy.createOrg(orgId, orgId, "XL");
+      // The bench measures throughput, not the per-org API limits: lift them well above what it sends flat out.
+      const until = new Date(Date.now() + 24 * 3600_000);
+      await tenancy.raiseLimit(orgId, "authoring", 100_000_000, until);
+      await tenancy.raiseLimit(orgId, "runtime", 100_000_000, until);
       await tenancy.createSandbox(orgId, "prod", "production");
       const credential = await tenancy.createCredential(orgId, "bench");
       return {

@@ -1,9 +1,8 @@
 import { Router, type RequestHandler } from "express";
-import type { Db } from "../db/prisma.js";
 import { jsonBody } from "../http/middleware/json-body.js";
 import { mountOperations, type Operation } from "../http/operation.js";
 import type { ApiError } from "../shared/errors/api-error.js";
-import { authenticate } from "../tenancy/authenticate.js";
+import { authenticate, type AuthenticationDeps } from "../tenancy/authenticate.js";
 import { resolveProductionSandbox } from "../tenancy/production-sandbox.js";
 
 export interface AuthoringFeature<Deps> {
@@ -19,14 +18,17 @@ export interface AuthoringFeature<Deps> {
   readonly scope?: readonly string[];
 }
 
-/** A feature's operations under an authoring base path, behind authentication, the JSON body and the production sandbox. */
-export function authoringRouter<Deps>(db: Db, feature: AuthoringFeature<Deps>): Router {
+/**
+ * A feature's operations under an authoring base path, behind authentication (counted in the org's `authoring` class,
+ * CONTRACT §7), the JSON body and the production sandbox.
+ */
+export function authoringRouter<Deps>(auth: AuthenticationDeps, feature: AuthoringFeature<Deps>): Router {
   const router = Router();
   const productionSandbox: RequestHandler = async (req, res, next) => {
-    res.locals.sandbox = await resolveProductionSandbox(db, req, res.locals.principal!.orgId);
+    res.locals.sandbox = await resolveProductionSandbox(auth.tenants, req, res.locals.principal!.orgId);
     next();
   };
-  const preamble = [authenticate(db), jsonBody(feature.malformedJson), productionSandbox];
+  const preamble = [authenticate(auth, "authoring"), jsonBody(feature.malformedJson), productionSandbox];
   if (feature.scope) router.use([...feature.scope], ...preamble);
   else router.use(...preamble);
   mountOperations(router, feature.operations, feature.deps);

@@ -48,6 +48,8 @@ export function buildCanDeployReport<Warning>(issues: readonly CanDeployIssue[],
 export interface RuntimeReadinessLink {
   redis: RedisClient;
   redisPrefix: string;
+  /** Tells every API process, after a write commits, that what the org has deployed may have changed (CONTRACT §7). */
+  announceChange(orgId: string): Promise<void>;
 }
 
 /** Readiness is advisory: an unreachable Redis becomes a warning, so a committed create or update still answers 200. */

@@ -21,12 +21,19 @@ export class OwnedConfigs<Row> {
   constructor(
     private readonly db: Db,
     private readonly configs: OwnedConfigTable<Row>,
+    /** Called once a locked write committed (a deploy, update, undeploy or delete may change the org's runtime). */
+    private readonly committed: (orgId: string) => Promise<void>,
   ) {}
 
-  async get(orgId: string, uid: string): Promise<Row> {
-    const config = UUID.test(uid) ? await this.configs.find(this.db, { uid, orgId }) : null;
-    if (!config) throw this.notFound(uid);
-    return config;
+  get(orgId: string, uid: string): Promise<Row> {
+    return this.read(uid, async () => (await this.configs.find(this.db, { uid, orgId })) ?? undefined);
+  }
+
+  /** What `find` reads of config `uid` (a uuid), or the feature's 404. */
+  async read<T>(uid: string, find: () => Promise<T | undefined>): Promise<T> {
+    const found = UUID.test(uid) ? await find() : undefined;
+    if (found === undefined) throw this.notFound(uid);
+    return found;
   }
 
   /**
@@ -35,7 +42,7 @@ export class OwnedConfigs<Row> {
    */
   async withLocked<T>(orgId: string, uid: string, work: (tx: Tx, current: Row) => Promise<T>): Promise<T> {
     if (!UUID.test(uid)) throw this.notFound(uid);
-    return this.writes.run(uid, () =>
+    const result = await this.writes.run(uid, () =>
       this.db.$transaction(async (tx) => {
         const locked = await tx.$queryRaw<{ uid: string }[]>(
           Prisma.sql`SELECT uid FROM ${Prisma.raw(this.configs.table)} WHERE uid = ${uid}::uuid AND org_id = ${orgId} FOR UPDATE`,
@@ -45,6 +52,8 @@ export class OwnedConfigs<Row> {
         return work(tx, current);
       }),
     );
+    await this.committed(orgId);
+    return result;
   }
 
   private notFound(uid: string): ApiError {

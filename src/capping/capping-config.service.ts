@@ -38,7 +38,7 @@ export class CappingConfigService {
       table: "capping_configs",
       notFound: "ENDPOINT_CONFIG_NOT_FOUND",
       find: (client, where) => client.cappingConfig.findFirst({ where }),
-    });
+    }, runtime.announceChange);
   }
 
   list(orgId: string): Promise<CappingConfig[]> {

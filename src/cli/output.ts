@@ -10,6 +10,11 @@ export class Output {
     this.stdout.write(`${this.isJson() ? JSON.stringify(data, null, 2) : asText(data)}\n`);
   }
 
+  /** A problem that did not stop the command (on stderr, like errors). */
+  warning(message: string): void {
+    this.stderr.write(`${this.isJson() ? JSON.stringify({ warning: message }) : `warning: ${message}`}\n`);
+  }
+
   error(message: string): void {
     this.stderr.write(`${this.isJson() ? JSON.stringify({ error: message }) : `error: ${message}`}\n`);
   }

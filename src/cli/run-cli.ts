@@ -2,6 +2,9 @@ import { Command, CommanderError } from "commander";
 import { loadEnv, type Env } from "../config/env.js";
 import { createPrisma, type PrismaClient } from "../db/prisma.js";
 import { CallbackSecrets } from "../runtime/callbacks/callback-secrets.js";
+import { runtimeKeys } from "../runtime/keys.js";
+import { createRedis, redisTarget, type RedisClient } from "../shared/redis.js";
+import { announceOrgChange, SUBSCRIBED_TTL_MS, type OrgChange } from "../tenancy/org-changes.js";
 import { TenancyService } from "../tenancy/tenancy.service.js";
 import { Output } from "./output.js";
 
@@ -11,6 +14,7 @@ export class CliContext {
   private prisma?: PrismaClient;
   private service?: TenancyService;
   private secrets?: CallbackSecrets;
+  private redis?: RedisClient;
 
   constructor(readonly output: Output) {}
 
@@ -19,7 +23,7 @@ export class CliContext {
   }
 
   get tenancy(): TenancyService {
-    return (this.service ??= new TenancyService(this.db));
+    return (this.service ??= new TenancyService(this.db, (change, orgId) => this.announce(change, orgId)));
   }
 
   get callbackSecrets(): CallbackSecrets {
@@ -30,7 +34,22 @@ export class CliContext {
     return (this.prisma ??= createPrisma(this.env.DATABASE_URL, 2));
   }
 
+  /** Tells the API processes about a change already committed; if Redis cannot be reached, their caches' TTL will. */
+  private async announce(change: OrgChange, orgId: string): Promise<void> {
+    if (!this.redis) {
+      this.redis = createRedis(redisTarget(this.env), { maxRetriesPerRequest: 1, connectTimeout: 3_000 });
+      this.redis.on("error", () => undefined); // reported by the failed announcement
+    }
+    try {
+      await announceOrgChange(this.redis, runtimeKeys(this.env.REDIS_PREFIX).orgChanges(), change, orgId);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.output.warning(`API processes were not told (Redis: ${reason}); they apply the change within ${SUBSCRIBED_TTL_MS / 1000} s`);
+    }
+  }
+
   async close(): Promise<void> {
+    this.redis?.disconnect();
     await this.prisma?.$disconnect();
   }
 }

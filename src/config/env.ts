@@ -72,6 +72,8 @@ export const envSchema = z.object({
    * 1/N of it): memory stays a few KB whatever its count, and a backlog gets at least N/(N+1) of the count per period.
    */
   CAPPING_WINDOW_BUCKETS: z.coerce.number().int().min(20).max(1000).default(100),
+  /** Failed authentications one client address may make per sliding minute; past it, 429 before any lookup (CONTRACT §7). */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   /** How long a worker's claim on a call lasts without renewal: a crashed worker's calls return to the queue after it. */
   RUNTIME_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Enables Bull Board at /admin/queues (Authorization: Bearer <ADMIN_TOKEN>). Unset: disabled. */

@@ -1,6 +1,5 @@
 import express, { type Express } from "express";
 import { nodeHealth, type RedisClient } from "../shared/redis.js";
-import { pinoHttp } from "pino-http";
 import { cappingConfigRouter } from "../capping/capping-config.routes.js";
 import type { CappingConfigService } from "../capping/capping-config.service.js";
 import type { Db } from "../db/prisma.js";
@@ -12,18 +11,20 @@ import type { CallService } from "../runtime/accept/call.service.js";
 import type { RuntimeQueues } from "../runtime/queues.js";
 import type { RuntimeStatusReader } from "../runtime/runtime-status.js";
 import type { UnthrottledLanes } from "../runtime/unthrottled-lanes.js";
-import { errorSerializer, type Logger } from "../shared/logger.js";
+import type { Logger } from "../shared/logger.js";
 import { AUTHORING_BASE_PATHS } from "../authoring/base-paths.js";
 import { throttlingConfigRouter } from "../throttling/throttling-config.routes.js";
 import type { ThrottlingConfigService } from "../throttling/throttling-config.service.js";
 import { ADMIN_BASE_PATH, adminApp } from "./admin.js";
-import { adminDisabledGuard, withoutTokenParam } from "./admin-session.js";
+import { adminDisabledGuard } from "./admin-session.js";
 import { docsRouter } from "./docs.js";
 import { healthRouter } from "./health.js";
 import { createMetrics } from "./metrics.js";
 import { collapseSlashes } from "./middleware/collapse-slashes.js";
 import { errorEnvelope, routeNotFound } from "./middleware/error-envelope.js";
 import { requestId } from "./middleware/request-id.js";
+import { requestLog } from "./middleware/request-log.js";
+import type { AuthenticationDeps } from "../tenancy/authenticate.js";
 import "./locals.js";
 
 export interface HttpDeps {
@@ -31,6 +32,8 @@ export interface HttpDeps {
   redis: RedisClient;
   logger: Logger;
   version: string;
+  /** Authentication and the API limits (CONTRACT §2, §7). */
+  auth: AuthenticationDeps;
   throttlingConfigs: ThrottlingConfigService;
   cappingConfigs: CappingConfigService;
   calls: CallService;
@@ -48,6 +51,8 @@ export interface HttpDeps {
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable("x-powered-by");
+  // No ETag: nothing documents conditional requests, and hashing every response body costs CPU on every request.
+  app.set("etag", false);
   app.set("trust proxy", true);
   const metrics = createMetrics({
     readRuntime: () => deps.runtimeStatus.allLanes(),
@@ -55,20 +60,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     logger: deps.logger,
     token: deps.metricsToken,
   });
-  app.use(collapseSlashes, requestId, metrics.httpLatency);
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (_req, res) => res.getHeader("x-request-id") as string,
-      customProps: (_req, res) => ({ requestId: res.getHeader("x-request-id") }),
-      // One line per request; headers are left out so credentials never reach the logs.
-      serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: withoutTokenParam(req.url) }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        err: errorSerializer,
-      },
-    }),
-  );
+  app.use(collapseSlashes, requestId, metrics.httpLatency, requestLog(deps.logger));
   app.use(healthRouter(deps.db, deps.redis));
   app.use(docsRouter());
   app.use(metrics.router);
@@ -80,11 +72,11 @@ export function createHttpApp(deps: HttpDeps): Express {
   }
   // Capping first: it handles only its own paths, and the throttling router authenticates whatever else is left.
   const authoring = [
-    cappingConfigRouter(deps.db, deps.cappingConfigs, deps.runtimeStatus),
-    throttlingConfigRouter(deps.db, deps.throttlingConfigs, deps.runtimeStatus),
+    cappingConfigRouter(deps.auth, deps.cappingConfigs, deps.runtimeStatus),
+    throttlingConfigRouter(deps.auth, deps.throttlingConfigs, deps.runtimeStatus),
   ];
   for (const base of AUTHORING_BASE_PATHS) app.use(base, ...authoring);
-  app.use(RUNTIME_BASE_PATH, callRouter(deps.db, deps.calls));
+  app.use(RUNTIME_BASE_PATH, callRouter(deps.auth, deps.calls));
   app.use(routeNotFound);
   app.use(errorEnvelope({ version: deps.version, logger: deps.logger }));
   return app;

@@ -2,6 +2,7 @@ import type { OpenAPIRegistry, ResponseConfig } from "@asteasolutions/zod-to-ope
 import type { z } from "zod";
 import type { OperationDoc } from "../http/operation.js";
 import type { ErrorName } from "../shared/errors/catalogue.js";
+import { withApiLimits } from "./api-limits.js";
 import { parameterRef, type PARAMETERS } from "./components.js";
 import type { ErrorCase, ExampleRequest } from "./error-examples.js";
 import { EXAMPLE_BASE_PATH, EXAMPLE_DEV_SANDBOX, EXAMPLE_SANDBOX, EXAMPLE_UNKNOWN_SANDBOX } from "./examples.js";
@@ -27,10 +28,14 @@ export interface AuthoringDocs {
 
 const byUid = (operation: OperationDoc) => operation.path.includes("{uid}");
 
-/** Every error CONTRACT §2 and §5 give for `operation`, with examples for the seed's base path. */
+/** The request an operation's examples answer, at the seed's base path. */
+function exampleRequest(docs: AuthoringDocs, operation: OperationDoc, sandbox?: string): ExampleRequest {
+  return { method: operation.method.toUpperCase(), path: EXAMPLE_BASE_PATH + operation.path.replace("{uid}", docs.exampleUid), sandbox };
+}
+
+/** Every error CONTRACT §2 and §5 give for `operation`, with examples for the seed's base path (§7's are added after). */
 function errorResponses(docs: AuthoringDocs, operation: OperationDoc): Partial<Record<ErrorStatus, ResponseConfig>> {
-  const path = EXAMPLE_BASE_PATH + operation.path.replace("{uid}", docs.exampleUid);
-  const request = (sandbox?: string): ExampleRequest => ({ method: operation.method.toUpperCase(), path, sandbox });
+  const request = (sandbox?: string): ExampleRequest => exampleRequest(docs, operation, sandbox);
   const prod = request(EXAMPLE_SANDBOX.name);
   const badRequest = [
     knownError("SANDBOX_REQUIRED", request()),
@@ -73,7 +78,11 @@ export function registerAuthoringOperations(registry: OpenAPIRegistry, docs: Aut
         parameterRef("RequestId"),
       ],
       ...(operation.body ? { request: { body: operation.body } } : {}),
-      responses: { [operation.success.status]: operation.success.response, ...errorResponses(docs, operation) },
+      responses: withApiLimits(
+        { [operation.success.status]: operation.success.response, ...errorResponses(docs, operation) },
+        "authoring",
+        exampleRequest(docs, operation, EXAMPLE_SANDBOX.name),
+      ),
     });
   }
 }

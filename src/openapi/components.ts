@@ -133,6 +133,75 @@ export const PARAMETERS = {
   },
 } as const;
 
+/** CONTRACT §7: the API limits of an authenticated request, counted against its organization's ceiling for its class. */
+const API_LIMIT_HEADERS = {
+  XRateLimitLimit: {
+    description:
+      "The organization's requests per minute for this class of endpoints (`authoring`: the throttling and capping " +
+      "configs; `runtime`: the call API): its plan's ceiling, or an operator's raise while it lasts.",
+    required: true,
+    schema: { type: "integer", minimum: 0 },
+    example: 300,
+  },
+  XRateLimitRemaining: {
+    description: "The requests left in the sliding 60-second window, this one counted (0 when the ceiling refused it: 429).",
+    required: true,
+    schema: { type: "integer", minimum: 0 },
+    example: 299,
+  },
+  XRateLimitReset: {
+    description: "The Unix time, in seconds, at which one more request is sure to be allowed.",
+    required: true,
+    schema: { type: "integer", minimum: 0 },
+    example: 1767225600,
+  },
+  RateLimitPolicy: {
+    description:
+      'The IETF quota policy, `"<class>";q=<limit>;w=60`: the class is `authoring` or `runtime`, `q` is ' +
+      "`X-RateLimit-Limit`, over a 60-second window.",
+    required: true,
+    schema: { type: "string", pattern: '^"(authoring|runtime)";q=\\d+;w=60$' },
+    example: '"authoring";q=300;w=60',
+  },
+  RateLimit: {
+    description:
+      'The IETF rate limit fields, `"<class>";r=<remaining>;t=<seconds>`: `r` is `X-RateLimit-Remaining`, `t` the ' +
+      "seconds until one more request is sure to be allowed.",
+    required: true,
+    schema: { type: "string", pattern: '^"(authoring|runtime)";r=\\d+;t=\\d+$' },
+    example: '"authoring";r=299;t=0',
+  },
+} as const;
+
+type ApiLimitHeader = keyof typeof API_LIMIT_HEADERS;
+type IfCounted = `${ApiLimitHeader}IfCounted`;
+
+/** The HTTP name of each API limit header. */
+const API_LIMIT_HEADER_NAMES: Record<ApiLimitHeader, string> = {
+  XRateLimitLimit: "X-RateLimit-Limit",
+  XRateLimitRemaining: "X-RateLimit-Remaining",
+  XRateLimitReset: "X-RateLimit-Reset",
+  RateLimitPolicy: "RateLimit-Policy",
+  RateLimit: "RateLimit",
+};
+
+/**
+ * The same headers, not required: on the responses that may also be answered before the request was counted (a 500
+ * or 503 while the credential is looked up; the 429 for too many failed authentications).
+ */
+const API_LIMIT_HEADERS_IF_COUNTED = Object.fromEntries(
+  Object.entries(API_LIMIT_HEADERS).map(([name, header]) => [
+    `${name}IfCounted`,
+    {
+      ...header,
+      required: false,
+      description:
+        `${header.description} Absent when the request was answered before it was counted: during authentication, ` +
+        "or refused for too many failed authentications.",
+    },
+  ]),
+) as Record<IfCounted, { description: string; required: false; schema: object; example: unknown }>;
+
 export const HEADERS = {
   XRequestId: {
     description: "The request id: the caller's `x-request-id` or a new one; also `requestId` in error bodies.",
@@ -144,6 +213,8 @@ export const HEADERS = {
     required: true,
     schema: { type: "integer", minimum: 0 },
   },
+  ...API_LIMIT_HEADERS,
+  ...API_LIMIT_HEADERS_IF_COUNTED,
 } as const;
 
 export const parameterRef = (name: keyof typeof PARAMETERS) => ({ $ref: `#/components/parameters/${name}` });
@@ -152,6 +223,19 @@ export const headerRef = (name: keyof typeof HEADERS) => ({ $ref: `#/components/
 /** Headers on every response; 503s and 429s add `Retry-After`. */
 export const RESPONSE_HEADERS = { "x-request-id": headerRef("XRequestId") };
 export const RETRY_RESPONSE_HEADERS = { ...RESPONSE_HEADERS, "Retry-After": headerRef("RetryAfter") };
+
+/**
+ * CONTRACT §7: the API limit headers of a response to an authoring or call API operation; `ifCounted` when the
+ * response may also be answered before the request was counted.
+ */
+export function apiLimitHeaders(ifCounted: boolean): Record<string, ReturnType<typeof headerRef>> {
+  return Object.fromEntries(
+    Object.entries(API_LIMIT_HEADER_NAMES).map(([component, name]) => [
+      name,
+      headerRef(ifCounted ? (`${component}IfCounted` as IfCounted) : (component as ApiLimitHeader)),
+    ]),
+  );
+}
 
 export function registerComponents(registry: OpenAPIRegistry): void {
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) registry.registerComponent("securitySchemes", name, scheme);

@@ -32,6 +32,13 @@ at the service root. Repeated slashes are collapsed, so \`{{JO_HOST}}/{{BASE_PAT
 \`x-gw-ims-org-id\` and \`x-sandbox-name\` (a production sandbox of the organization). The call API takes the same \
 headers; \`x-sandbox-name\` is optional there.
 
+**API limits.** Each organization has a ceiling of requests per minute for the throttling and capping configs \
+(\`authoring\`) and one for the call API (\`runtime\`), set by its plan, in a sliding 60-second window; a batch \
+counts once. Every response to an authenticated request says where it stands: \`X-RateLimit-Limit\`, \
+\`X-RateLimit-Remaining\`, \`X-RateLimit-Reset\` (Unix seconds), \`RateLimit-Policy\` and \`RateLimit\`. Past the \
+ceiling, or after too many failed authentications from one client address, the answer is 429 (\`ERR_RATE_LIMITED\`) \
+with \`Retry-After\`. The operational routes are not limited.
+
 **Errors.** An error answers \`{ status, error, requestId }\` where \`error\` is a JSON *string* (see \`ErrorDetail\`). \
 Codes:
 

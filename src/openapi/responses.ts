@@ -21,7 +21,9 @@ export const noContentResponse = (description: string): ResponseConfig => ({ des
 
 const HEADLINES = {
   400: "The request was rejected.",
-  401: "Missing or invalid credentials (`Authorization: Bearer <token>` and `x-api-key`).",
+  401:
+    "Missing or invalid credentials (`Authorization: Bearer <token>` and `x-api-key`). Too many failed " +
+    "authentications from one client address are answered 429 instead, before any credential is looked up.",
   403: "`x-gw-ims-org-id` is not the credential's organization.",
   404: "No throttling config with this uid in the organization.",
   409: "The request conflicts with an earlier one.",
@@ -41,17 +43,42 @@ export const knownError = (name: ErrorName, request: ExampleRequest, options: Ap
   request,
 });
 
+export interface ErrorResponseOptions {
+  readonly schema?: z.ZodType;
+  readonly headline?: string;
+}
+
+/** What each `errorResponse` was built from, so that more cases can be added to it (`withMoreCases`). */
+const documented = new WeakMap<object, { status: ErrorStatus; cases: readonly ErrorCase[]; options: ErrorResponseOptions }>();
+
 /** A documented error response: the envelope, one example per case, and their codes listed in the description. */
-export function errorResponse(
-  status: ErrorStatus,
-  cases: readonly ErrorCase[],
-  options: { schema?: z.ZodType; headline?: string } = {},
-): ResponseConfig {
+export function errorResponse(status: ErrorStatus, cases: readonly ErrorCase[], options: ErrorResponseOptions = {}): ResponseConfig {
   const codes = new Set(cases.map(({ error }) => `- \`${error.definition.code}\`: ${error.definition.message}`));
-  return jsonResponse(
+  const response = jsonResponse(
     `${options.headline ?? HEADLINES[status]}\n\n${[...codes].join("\n")}`,
     options.schema ?? errorEnvelope,
     examplesOf(cases),
     status === 503 || status === 429 ? RETRY_RESPONSE_HEADERS : RESPONSE_HEADERS,
   );
+  documented.set(response, { status, cases, options });
+  return response;
+}
+
+/**
+ * `response` (built by `errorResponse`, or absent) with more cases documented first, under `headline` followed by
+ * the response's own headline when it has one.
+ */
+export function withMoreCases(
+  status: ErrorStatus,
+  response: object | undefined,
+  cases: readonly ErrorCase[],
+  headline: string,
+): ResponseConfig {
+  if (!response) return errorResponse(status, cases, { headline });
+  const earlier = documented.get(response);
+  if (earlier?.status !== status) throw new Error(`the ${status} response to extend was not built by errorResponse(${status})`);
+  return errorResponse(status, [...cases, ...earlier.cases], {
+    ...earlier.options,
+    headline: earlier.options.headline ? `${headline}\n\n${earlier.options.headline}` : headline,
+  });
 }

@@ -37,7 +37,7 @@ export interface RuntimeKeys {
   backoff(lane: Lane, origin: string): string;
   stats(lane: Lane): string;
   sentInSecond(lane: Lane, epochSecond: number): string;
-  /** A capped lane's sends in its sliding window (see runtime/limits/sliding-window.ts). */
+  /** A capped lane's sends in its sliding window (see shared/sliding-window.ts). */
   window(lane: CappedLane): string;
   /** A capped lane's connections in use (ZSET: send id → when its lease lapses, ms). */
   leases(lane: CappedLane): string;
@@ -78,6 +78,12 @@ export interface RuntimeKeys {
   /** Sends in progress, as each worker process last published them (HASH: worker id → `{at, lanes: {lane id: n}}`). */
   inFlight(): string;
   lock(name: string): string;
+  /** An org's API requests of one class in the last minute (CONTRACT §7), each in its own slot. */
+  apiRequests(orgId: string, limitClass: string): string;
+  /** Failed authentications from one client address in the last minute. */
+  failedAuths(address: string): string;
+  /** The pub/sub channel on which a change to an org (credentials, plan, limits, deploys) is announced. */
+  orgChanges(): string;
 }
 
 export type ThrottledLane = { kind: "throttled"; runtimeVersionId: string };
@@ -198,5 +204,8 @@ export function runtimeKeys(prefix: string): RuntimeKeys {
     idempotency: (orgId, keyHash) => `${org(orgId)}:idem:${keyHash}`,
     inFlight: () => `${rt}:workers:in-flight`,
     lock: (name) => `${rt}:lock:${name}`,
+    apiRequests: (orgId, limitClass) => `${prefix}:api:{a-${orgDigest(orgId)}-${limitClass}}:requests`,
+    failedAuths: (address) => `${prefix}:api:{f-${orgDigest(address)}}:failed-auths`,
+    orgChanges: () => `${prefix}:org-changes`,
   };
 }

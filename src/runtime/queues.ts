@@ -73,7 +73,10 @@ export interface QueuedCall extends CallJob {
 /** BullMQ trims a queue's event stream to about this many entries. */
 const EVENTS_KEPT = 100;
 
-/** Producer-side BullMQ queues, one per lane, created on first use and sharing one Redis connection. */
+/**
+ * Producer-side BullMQ queues, one per lane, created on first use and sharing one Redis connection, which should
+ * be theirs alone and not auto-pipelined (see the composition root).
+ */
 export class RuntimeQueues {
   private readonly queues = new Map<string, Queue<CallJob>>();
 

@@ -6,6 +6,7 @@ import type { Logger } from "../shared/logger.js";
 import type { RuntimeStatus } from "../authoring/runtime-status.schema.js";
 import { CAPPING_SERVICES, type CappingRuntimeValues, type CappingService } from "./capping-runtimes.js";
 import { readInFlight } from "./in-flight.js";
+import { readLaneBlocks, type LaneBlock } from "./lane-block.js";
 import { cappedLane, laneId, throttledLane, type Lane, type RuntimeKeys } from "./keys.js";
 import type { CallJob, RuntimeQueues } from "./queues.js";
 import type { LaneStats, RuntimeStats } from "./stats.js";
@@ -99,31 +100,36 @@ export class RuntimeStatusReader {
     runtimes: { configUid: string; row: { version: number; status: RuntimeStatus["status"]; drainUntil: Date | null }; lanes: Lane[] }[],
   ): Promise<Map<string, RuntimeStatus>> {
     const blocks = new Map<string, RuntimeStatus>();
-    let snapshots: LaneSnapshot[];
+    let readings: LaneBlock[];
     try {
-      snapshots = await this.snapshots(runtimes.flatMap(({ lanes }) => lanes));
+      const { redis, keys } = this.deps;
+      readings = await withDeadline(readLaneBlocks(redis, keys, runtimes.flatMap(({ lanes }) => lanes)), REDIS_READ_DEADLINE_MS);
     } catch (error) {
       this.deps.logger.warn({ err: error }, "runtime status left out: Redis could not be read");
       return blocks;
     }
     let at = 0;
     for (const { configUid, row, lanes } of runtimes) {
-      const own = snapshots.slice(at, (at += lanes.length));
+      const own = readings.slice(at, (at += lanes.length));
       blocks.set(configUid, {
         version: row.version,
         status: row.status,
         ...(row.drainUntil ? { drainUntil: row.drainUntil.toISOString() } : {}),
-        queued: sum(own.map((snapshot) => snapshot.queued)),
-        oldestQueuedAgeMs: Math.max(0, ...own.map((snapshot) => snapshot.oldestQueuedAgeMs)),
-        dispatchedLastMinute: sum(own.map((snapshot) => snapshot.stats.dispatchedLastMinute)),
-        expiredTotal: sum(own.map((snapshot) => snapshot.stats.expired)),
+        queued: sum(own.map((lane) => lane.queued)),
+        oldestQueuedAgeMs: Math.max(0, ...own.map((lane) => lane.oldestQueuedAgeMs)),
+        dispatchedLastMinute: sum(own.map((lane) => lane.dispatchedLastMinute)),
+        expiredTotal: sum(own.map((lane) => lane.expired)),
       });
     }
     return blocks;
   }
 
-  async forConfig(configUid: string): Promise<RuntimeStatus | undefined> {
-    return (await this.forConfigs([configUid])).get(configUid);
+  /** The runtime block of a throttling config whose latest runtime version the caller has read already. */
+  async forRuntimeVersion(
+    configUid: string,
+    row: { id: string; version: number; status: RuntimeStatus["status"]; drainUntil: Date | null },
+  ): Promise<RuntimeStatus | undefined> {
+    return (await this.blocks([{ configUid, row, lanes: [throttledLane(row.id)] }])).get(configUid);
   }
 
   /**

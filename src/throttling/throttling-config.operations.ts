@@ -130,8 +130,8 @@ export const THROTTLING_OPERATIONS: readonly Operation<ThrottlingDeps>[] = [
     },
     failsWith: "GET_FAILED",
     async handle({ service, runtime }, req, res) {
-      const config = await service.get(caller(res).principal.orgId, uidOf(req));
-      res.json({ result: toResource(config, await runtime.forConfig(config.uid)) });
+      const { config, runtime: latest } = await service.get(caller(res).principal.orgId, uidOf(req));
+      res.json({ result: toResource(config, latest && (await runtime.forRuntimeVersion(config.uid, latest))) });
     },
   },
   {

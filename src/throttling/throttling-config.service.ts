@@ -2,12 +2,14 @@ import { randomUUID } from "node:crypto";
 import { buildCanDeployReport, runtimeReadiness, type CanDeployReport, type RuntimeReadinessLink } from "../authoring/can-deploy.js";
 import { authoredBy, deployedBy, modifiedBy } from "../authoring/metadata.js";
 import { OwnedConfigs } from "../authoring/owned-configs.js";
-import type { Db } from "../db/prisma.js";
+import type { Db, SqlPool } from "../db/prisma.js";
 import { Prisma, type ThrottlingConfig } from "../generated/prisma/client.js";
 import { activateRuntimeVersion, drainRuntimeVersion, updateActiveRuntimeVersion } from "../runtime/runtime-versions.js";
+import { withDeadline } from "../shared/deadline.js";
 import { ApiError } from "../shared/errors/api-error.js";
 import type { Principal, SandboxRef } from "../tenancy/principal.js";
 import type { ThrottlingConfigInput } from "./throttling-config.schema.js";
+import { readThrottlingConfig, type LatestRuntimeVersion } from "./throttling-config.read.js";
 import { deployedSnapshot } from "./throttling-config.view.js";
 import { errorReport, validatePayload } from "./validate-payload.js";
 
@@ -18,6 +20,8 @@ const editableFields = (input: ThrottlingConfigInput) => ({
   methods: input.methods,
   maxThroughput: input.maxThroughput,
 });
+
+const PUBLISH_RATE_DEADLINE_MS = 500;
 
 /** How the throttling side reaches the runtime. */
 export interface RuntimeLink extends RuntimeReadinessLink {
@@ -33,20 +37,22 @@ export class ThrottlingConfigService {
   constructor(
     private readonly db: Db,
     private readonly runtime: RuntimeLink,
+    private readonly sql: SqlPool,
   ) {
     this.configs = new OwnedConfigs(db, {
       table: "throttling_configs",
       notFound: "NOT_FOUND",
       find: (client, where) => client.throttlingConfig.findFirst({ where }),
-    });
+    }, runtime.announceChange);
   }
 
   list(orgId: string): Promise<ThrottlingConfig[]> {
     return this.db.throttlingConfig.findMany({ where: { orgId }, orderBy: { createdAt: "asc" } });
   }
 
-  get(orgId: string, uid: string): Promise<ThrottlingConfig> {
-    return this.configs.get(orgId, uid);
+  /** The config and its latest runtime version, in one query. */
+  get(orgId: string, uid: string): Promise<{ config: ThrottlingConfig; runtime?: LatestRuntimeVersion }> {
+    return this.configs.read(uid, () => readThrottlingConfig(this.sql, orgId, uid));
   }
 
   async create(actor: Principal, sandbox: SandboxRef, input: ThrottlingConfigInput): Promise<ThrottlingConfig> {
@@ -95,7 +101,7 @@ export class ThrottlingConfigService {
   }
 
   async canDeploy(orgId: string, uid: string): Promise<CanDeployReport> {
-    return this.canDeployReport(await this.get(orgId, uid));
+    return this.canDeployReport(await this.configs.get(orgId, uid));
   }
 
   /** Re-validates a stored config and reports runtime readiness as warnings (CONTRACT §4). */
@@ -148,6 +154,7 @@ export class ThrottlingConfigService {
 
   /** Best effort after the commit: if Redis is down the workers' 500 ms resync publishes it instead. */
   private async publishRate(runtimeVersionId: string, maxThroughput: number): Promise<void> {
-    await this.runtime.publishRate(runtimeVersionId, maxThroughput).catch(() => undefined);
+    // Best effort, and never long: the workers re-read the rate from Postgres anyway.
+    await withDeadline(this.runtime.publishRate(runtimeVersionId, maxThroughput), PUBLISH_RATE_DEADLINE_MS).catch(() => undefined);
   }
 }

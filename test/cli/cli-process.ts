@@ -24,14 +24,23 @@ export function runCliScript(script: "sluice" | "dev-seed", args: string[], env:
   });
 }
 
-/** `sluice <args> --json` against the database at `databaseUrl`. */
-export function sluice(databaseUrl: string, ...args: string[]): Promise<CliRun> {
-  return runCliScript("sluice", [...args, "--json"], { DATABASE_URL: databaseUrl });
+/**
+ * `sluice <args> --json` against the database at `databaseUrl`, or with an environment of its own (an app's database
+ * and Redis prefix, so that the app hears what the command announces).
+ */
+export function sluice(target: string | Record<string, string>, ...args: string[]): Promise<CliRun> {
+  return runCliScript("sluice", [...args, "--json"], typeof target === "string" ? { DATABASE_URL: target } : target);
 }
 
+/** The environment under which the CLI acts on `app`'s database and announces to it. */
+export const cliEnvOf = (app: { database: { url: string }; redisPrefix: string }) => ({
+  DATABASE_URL: app.database.url,
+  REDIS_PREFIX: app.redisPrefix,
+});
+
 /** Like `sluice`, for commands that must succeed: resolves to the parsed JSON document on stdout. */
-export async function sluiceOk<T>(databaseUrl: string, ...args: string[]): Promise<T> {
-  const run = await sluice(databaseUrl, ...args);
+export async function sluiceOk<T>(target: string | Record<string, string>, ...args: string[]): Promise<T> {
+  const run = await sluice(target, ...args);
   if (run.code !== 0 || run.stderr !== "") throw new Error(`sluice ${args.join(" ")} exited ${run.code}: ${run.stderr}`);
   return JSON.parse(run.stdout) as T;
 }

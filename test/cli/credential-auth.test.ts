@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { sluiceOk } from "./cli-process.js";
+import { cliEnvOf, sluiceOk } from "./cli-process.js";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -12,7 +12,7 @@ const ORG = "CLIAUTH@AdobeOrg";
 
 describe("a credential issued by the CLI", () => {
   it("authenticates against the real API until it is revoked", async () => {
-    const url = app.database.url;
+    const url = cliEnvOf(app);
     await sluiceOk(url, "org", "create", ORG);
     await sluiceOk(url, "sandbox", "create", ORG, "prod", "--type", "production");
     const { clientId, token } = await sluiceOk<{ clientId: string; token: string }>(url, "credential", "create", ORG, "--name", "ci");

@@ -150,3 +150,43 @@ describe("sluice credential", () => {
     expectOperationalError(await sluice(database.url, "credential", "revoke", "sluice-unknown"), "credential sluice-unknown does not exist");
   });
 });
+
+describe("sluice org: API limits (CONTRACT §7)", () => {
+  const LIMITS_ORG = "CLILIMITS@AdobeOrg";
+  beforeAll(async () => {
+    await sluiceOk(database.url, "org", "create", LIMITS_ORG);
+  });
+
+  it("set-plan changes the plan, which scales the ceilings shown by show", async () => {
+    expect(await sluiceOk(database.url, "org", "set-plan", LIMITS_ORG, "L")).toEqual({ orgId: LIMITS_ORG, plan: "L" });
+    const shown = await sluiceOk<{ plan: string; perMinute: Record<string, number> }>(database.url, "org", "show", LIMITS_ORG);
+    expect(shown).toMatchObject({ plan: "L", perMinute: { authoring: 4_800, runtime: 48_000 }, limitRaises: [] });
+  });
+
+  it("raise-limit sets one class until a time, replacing an earlier raise; show lists it", async () => {
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    await sluiceOk(database.url, "org", "raise-limit", LIMITS_ORG, "--class", "runtime", "--per-minute", "100000", "--until", until);
+    await sluiceOk(database.url, "org", "raise-limit", LIMITS_ORG, "--class", "runtime", "--per-minute", "90000", "--until", until);
+    const shown = await sluiceOk<{ perMinute: Record<string, number>; limitRaises: unknown[] }>(database.url, "org", "show", LIMITS_ORG);
+    expect(shown.perMinute).toEqual({ authoring: 4_800, runtime: 90_000 });
+    expect(shown.limitRaises).toEqual([{ limitClass: "runtime", perMinute: 90_000, until }]);
+    const text = await runCliScript("sluice", ["org", "show", LIMITS_ORG], { DATABASE_URL: database.url });
+    expect(text.stdout).toContain(`raised: runtime 90000 per minute until ${until}`);
+  });
+
+  it.each([
+    [["set-plan", LIMITS_ORG, "XXL"], 'invalid plan "XXL" (expected one of S, M, L, XL)'],
+    [["set-plan", "NOPE@AdobeOrg", "S"], "org NOPE@AdobeOrg does not exist"],
+    [["show", "NOPE@AdobeOrg"], "org NOPE@AdobeOrg does not exist"],
+    [["raise-limit", LIMITS_ORG, "--class", "admin", "--per-minute", "10", "--until", "2999-01-01T00:00:00Z"], 'invalid class "admin" (expected one of authoring, runtime)'],
+    [["raise-limit", LIMITS_ORG, "--class", "runtime", "--per-minute", "0", "--until", "2999-01-01T00:00:00Z"], 'invalid --per-minute "0" (expected a whole number of at least 1)'],
+    [["raise-limit", LIMITS_ORG, "--class", "runtime", "--per-minute", "1.5", "--until", "2999-01-01T00:00:00Z"], 'invalid --per-minute "1.5" (expected a whole number of at least 1)'],
+    [["raise-limit", LIMITS_ORG, "--class", "runtime", "--per-minute", "10", "--until", "tomorrow"], 'invalid --until "tomorrow" (expected an ISO 8601 time with a zone, e.g. 2026-12-31T18:00:00Z)'],
+    [["raise-limit", LIMITS_ORG, "--class", "runtime", "--per-minute", "10", "--until", "2001-01-01T00:00:00Z"], 'invalid --until "2001-01-01T00:00:00Z": it is not in the future'],
+    [["raise-limit", "NOPE@AdobeOrg", "--class", "runtime", "--per-minute", "10", "--until", "2999-01-01T00:00:00Z"], "org NOPE@AdobeOrg does not exist"],
+  ])("refuses %j with exit 1, changing nothing", async (args, message) => {
+    const before = await db.org.findUnique({ where: { id: LIMITS_ORG }, include: { limitRaises: true } });
+    expectOperationalError(await sluice(database.url, "org", ...args), message);
+    expect(await db.org.findUnique({ where: { id: LIMITS_ORG }, include: { limitRaises: true } })).toEqual(before);
+  });
+});

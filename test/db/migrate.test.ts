@@ -27,6 +27,7 @@ describe("npm run db:migrate", () => {
       "capping_configs",
       "capping_runtimes",
       "credentials",
+      "limit_raises",
       "orgs",
       "runtime_versions",
       "sandboxes",

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrisma } from "../../src/db/prisma.js";
-import { TenancyService } from "../../src/tenancy/tenancy.service.js";
+import { beforeAnyApiProcess, TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { startSink, type Sink } from "../support/sink.js";
 import { egressAllowFor } from "../support/egress-allow.js";
@@ -108,7 +108,7 @@ describe("the compiled runtime image layout", () => {
 
   it("runs the worker service: a call the compiled API accepts reaches its target", async () => {
     const db = createPrisma(database.url, 1);
-    const tenancy = new TenancyService(db);
+    const tenancy = new TenancyService(db, beforeAnyApiProcess);
     const orgId = "IMAGE0TEST@AdobeOrg";
     await tenancy.createOrg(orgId);
     const credential = await tenancy.createCredential(orgId, "image-test");

@@ -72,10 +72,14 @@ describe("expectMatchesSpec", () => {
 
   it("rejects an undocumented status, a missing required header, and an undocumented operation", () => {
     expect(() => expectMatchesSpec(tampered(created, { status: 418 }), "POST", "/throttlingConfigs")).toThrow(
-      /no 418 response is documented \(documented: 200, 400, 401, 403, 413, 415, 500, 503\)/,
+      /no 418 response is documented \(documented: 200, 400, 401, 403, 413, 415, 429, 500, 503\)/,
     );
     const withoutRequestId = tampered(created, { get: (() => undefined) as supertest.Response["get"] });
     expect(() => expectMatchesSpec(withoutRequestId, "POST", "/throttlingConfigs")).toThrow(/missing header x-request-id/);
+    const withoutLimit = tampered(created, {
+      get: ((name: string) => (name === "X-RateLimit-Limit" ? undefined : created.get(name))) as supertest.Response["get"],
+    });
+    expect(() => expectMatchesSpec(withoutLimit, "POST", "/throttlingConfigs")).toThrow(/missing header X-RateLimit-Limit/);
     expect(() => expectMatchesSpec(created, "PATCH", "/throttlingConfigs")).toThrow(/PATCH \/throttlingConfigs is not documented/);
   });
 });

@@ -7,7 +7,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrisma } from "../../src/db/prisma.js";
 import { runtimeKeys, unthrottledLane } from "../../src/runtime/keys.js";
-import { TenancyService } from "../../src/tenancy/tenancy.service.js";
+import { beforeAnyApiProcess, TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { REDIS_URL } from "../support/test-app.js";
 import { freePort, jsonLines, startSluiceProcess, type SluiceProcess } from "./sluice-process.js";
@@ -43,7 +43,7 @@ const requestLines = () => jsonLines(sluice.stdout).filter((entry) => entry["req
 beforeAll(async () => {
   database = await createTestDatabase();
   const db = createPrisma(database.url, 2);
-  const tenancy = new TenancyService(db);
+  const tenancy = new TenancyService(db, beforeAnyApiProcess);
   await tenancy.createOrg(ORG);
   await tenancy.createSandbox(ORG, "prod", "production");
   credential = await tenancy.createCredential(ORG, "process-test");

@@ -124,9 +124,10 @@ describe("expiredTotal", () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     const worker = await startWorkerProcess(ctx.app);
     try {
-      await waitFor(async () => (await runtimeOf(ctx, uid))?.expiredTotal === 4, {
+      // An expired call is counted just before its job leaves the queue.
+      await waitFor(async () => (await runtimeOf(ctx, uid))?.expiredTotal === 4 && (await runtimeOf(ctx, uid))?.queued === 0, {
         timeoutMs: 10_000,
-        message: "expiredTotal reaches 4",
+        message: "expiredTotal reaches 4 and the queue empties",
       });
       expect(await runtimeOf(ctx, uid)).toMatchObject({ queued: 0, dispatchedLastMinute: 0 });
     } finally {

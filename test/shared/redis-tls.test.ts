@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrisma } from "../../src/db/prisma.js";
-import { TenancyService } from "../../src/tenancy/tenancy.service.js";
+import { beforeAnyApiProcess, TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { freePort, startSluiceProcess, type SluiceProcess } from "../process/sluice-process.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { selfSignedCertificate, startRedisCluster, startTlsRedis, type TlsFiles } from "../support/redis-cluster.js";
@@ -23,7 +23,7 @@ beforeAll(async () => {
   tls = await selfSignedCertificate(dir);
   database = await createTestDatabase();
   const db = createPrisma(database.url, 2);
-  const tenancy = new TenancyService(db);
+  const tenancy = new TenancyService(db, beforeAnyApiProcess);
   await tenancy.createOrg(ORG);
   await tenancy.createSandbox(ORG, "prod", "production");
   const credential = await tenancy.createCredential(ORG, "tls-test");

@@ -9,6 +9,9 @@ import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
 import { runtimeKeys, type RuntimeKeys } from "../../src/runtime/keys.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { createRedis, masters, redisTarget, slotOwners, type RedisClient } from "../../src/shared/redis.js";
+import type { Plan } from "../../src/generated/prisma/client.js";
+import { LIMIT_CLASSES } from "../../src/tenancy/api-limits.js";
+import { announceOrgChange } from "../../src/tenancy/org-changes.js";
 import { TenancyService } from "../../src/tenancy/tenancy.service.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 
@@ -78,8 +81,11 @@ export interface TestApp {
   keysMatching(pattern: string): Promise<string[]>;
   readonly tenancy: TenancyService;
   request(): supertest.Agent;
-  /** An org with a `prod` (production) and a `dev` (development) sandbox and one credential. */
-  createTenant(orgId?: string): Promise<Tenant>;
+  /**
+   * An org with a `prod` (production) and a `dev` (development) sandbox and one credential. Its API limits are raised
+   * far beyond any plan (tests poll faster than a plan allows) unless `plan` is given: then the plan's apply.
+   */
+  createTenant(orgId?: string, options?: { plan?: Plan }): Promise<Tenant>;
   close(): Promise<void>;
 }
 
@@ -103,6 +109,8 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     ...("REDIS_URL" in envOverrides ? { REDIS_CLUSTER_NODES: "" } : testRedisEnv()),
     REDIS_PREFIX: redisPrefix,
     LOG_LEVEL: process.env["TEST_LOG_LEVEL"] ?? "silent",
+    // Test files try many wrong credentials from one address; the failed-authentication limit has tests of its own.
+    AUTH_FAILURES_PER_MINUTE: "100000",
     ...envOverrides,
   });
   const sluice = createSluice(env, createLogger(env.LOG_LEVEL));
@@ -110,7 +118,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
   const url = `http://127.0.0.1:${sluice.port}`;
   const db = createPrisma(database.url, 4);
   const redis = testRedis();
-  const tenancy = new TenancyService(db);
+  const tenancy = new TenancyService(db, (change, orgId) => announceOrgChange(redis, runtimeKeys(redisPrefix).orgChanges(), change, orgId));
 
   return {
     url,
@@ -123,8 +131,12 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     keysMatching: (pattern) => keysMatching(redis, pattern),
     tenancy,
     request: () => supertest.agent(url),
-    async createTenant(orgId = `ORG${randomBytes(6).toString("hex").toUpperCase()}@AdobeOrg`) {
-      await tenancy.createOrg(orgId, `Org ${orgId}`, "M");
+    async createTenant(orgId = `ORG${randomBytes(6).toString("hex").toUpperCase()}@AdobeOrg`, options = {}) {
+      await tenancy.createOrg(orgId, `Org ${orgId}`, options.plan ?? "M");
+      if (!options.plan) {
+        const until = new Date(Date.now() + 24 * 3_600_000);
+        for (const limitClass of LIMIT_CLASSES) await tenancy.raiseLimit(orgId, limitClass, 100_000_000, until);
+      }
       const prod = await tenancy.createSandbox(orgId, "prod", "production");
       const dev = await tenancy.createSandbox(orgId, "dev", "development");
       const credential = await tenancy.createCredential(orgId, `integration-${orgId}`);

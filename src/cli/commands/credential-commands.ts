@@ -42,7 +42,7 @@ export function defineCredentialCommands(program: Command, cli: CliContext): voi
 
   credential
     .command("revoke <clientId>")
-    .description("revoke a credential: its token is refused from the next request on")
+    .description("revoke a credential: every API process refuses its token within 1 s")
     .action(async (clientId: string) => {
       if (!(await cli.tenancy.revokeCredential(clientId))) throw new CliError(`credential ${clientId} does not exist`);
       cli.output.result({ clientId, revoked: true }, () => `revoked credential ${clientId}`);

@@ -23,6 +23,7 @@ import type { RuntimeSettings } from "../settings.js";
 import type { RuntimeStores } from "../runtime-stores.js";
 import type { CallbackOutbox } from "../callbacks/callback-outbox.js";
 import { queueFull, rejectedCalls, type CallProblem } from "./call-errors.js";
+import type { OrgCache, OrgChangeFeed } from "../../tenancy/org-changes.js";
 import { loadOrgLimits, type Matched, type OrgLimits } from "./limit-match.js";
 
 /**
@@ -74,6 +75,8 @@ export interface CallServiceDeps extends RuntimeStores {
   callbacks: CallbackOutbox;
   egress: EgressPolicy;
   settings: RuntimeSettings;
+  /** Drops an org's cached limits when a deploy, update or undeploy of its configs is announced. */
+  orgChanges: OrgChangeFeed;
 }
 
 /** A submission: its calls (one, or a batch's) and the Idempotency-Key it came with. */
@@ -92,12 +95,18 @@ export interface Submission {
  * All or nothing per request.
  */
 export class CallService {
-  constructor(private readonly deps: CallServiceDeps) {}
+  /** Each org's deployed limits, read from Postgres once per org change rather than per submission. */
+  private readonly orgLimits: OrgCache<OrgLimits>;
+
+  constructor(private readonly deps: CallServiceDeps) {
+    this.orgLimits = deps.orgChanges.cache("deploys");
+  }
 
   async accept(principal: Principal, submission: Submission): Promise<AcceptedCall[]> {
     const { calls, idempotencyKey } = submission;
     this.refuseDeniedHosts(submission);
-    const limits = await loadOrgLimits(this.deps.db, principal.orgId);
+    const { orgId } = principal;
+    const limits = (await this.orgLimits.get(orgId, async () => ({ orgId, value: await loadOrgLimits(this.deps.db, orgId) })))!;
     const prepared = calls.map((call, i): Prepared => {
       const serialized = serializeBody(call);
       // CONTRACT §10: each call of a batch forwards its own key, or a target honouring it would drop calls 2..N.

@@ -5,7 +5,7 @@ import type { RuntimeKeys } from "../keys.js";
 import type { QueuedCall } from "../queues.js";
 import type { RuntimeStats } from "../stats.js";
 import type { CallGate } from "../limits/call-gate.js";
-import type { Taken, WindowLimit } from "../limits/sliding-window.js";
+import type { Taken, WindowLimit } from "../../shared/sliding-window.js";
 import type { HttpSender, OutboundRequest, SendOutcome } from "./http-sender.js";
 import type { Pacer } from "./pacer.js";
 import { pauseUntil } from "./pause-headers.js";

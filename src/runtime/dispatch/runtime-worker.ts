@@ -3,7 +3,7 @@ import type { Logger } from "../../shared/logger.js";
 import { CAPPING_SERVICES, type CappingLimits, type CappingRuntimeValues } from "../capping-runtimes.js";
 import { cappedLane, throttledLane, type Lane, type LimitedLane } from "../keys.js";
 import { cappingLimit, cappingRate, throttlingLimit } from "../limits/lane-limits.js";
-import type { WindowLimit } from "../limits/sliding-window.js";
+import type { WindowLimit } from "../../shared/sliding-window.js";
 import type { RuntimeStores } from "../runtime-stores.js";
 import type { RuntimeSettings } from "../settings.js";
 import type { UnthrottledLaneEntry } from "../unthrottled-lanes.js";

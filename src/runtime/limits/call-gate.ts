@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CappedLane, ThrottledLane } from "../keys.js";
-import type { SlidingWindows, Taken, WindowLimit } from "./sliding-window.js";
+import type { SlidingWindows, Taken, WindowLimit } from "../../shared/sliding-window.js";
 
 /** The limit in force for a lane, as the worker last read it; undefined once its runtime is gone or drained. */
 export type LimitsOf = (lane: ThrottledLane | CappedLane) => WindowLimit | undefined;

@@ -1,7 +1,7 @@
 import type { CappingLimits } from "../capping-runtimes.js";
 import type { CappedLane, RuntimeKeys, ThrottledLane } from "../keys.js";
 import { SLIDING_WINDOW_MS, SPACING_FACTOR } from "../dispatch/pacer.js";
-import { bucketMsFor, type WindowLimit } from "./sliding-window.js";
+import { bucketMsFor, type WindowLimit } from "../../shared/sliding-window.js";
 
 /**
  * A capping window is this much longer than its period: the time between a send's check and its arrival at the

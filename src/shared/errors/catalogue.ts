@@ -122,6 +122,19 @@ export const ERRORS = {
     409,
     "this Idempotency-Key was already used for a different number of calls",
   ),
+  // Sluice's own API limits (CONTRACT §7).
+  RATE_LIMITED: {
+    code: "ERR_RATE_LIMITED",
+    status: 429,
+    family: "RATE_LIMIT_ERROR",
+    message: "the organization's requests per minute for this class of endpoints are used up; retry after Retry-After seconds",
+  },
+  AUTH_RATE_LIMITED: {
+    code: "ERR_RATE_LIMITED",
+    status: 429,
+    family: "RATE_LIMIT_ERROR",
+    message: "too many failed authentications from this address; retry after Retry-After seconds",
+  },
   QUEUE_FULL: {
     code: "ERR_QUEUE_FULL",
     status: 429,

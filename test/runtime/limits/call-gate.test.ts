@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CallGate } from "../../../src/runtime/limits/call-gate.js";
-import { SlidingWindows, type WindowLimit } from "../../../src/runtime/limits/sliding-window.js";
+import { SlidingWindows, type WindowLimit } from "../../../src/shared/sliding-window.js";
 import { useTestApp } from "../../support/test-app.js";
 
 const ctx = useTestApp();

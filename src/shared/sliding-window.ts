@@ -1,5 +1,5 @@
-import type { RedisClient } from "../../shared/redis.js";
-import { RedisScript } from "../../shared/redis-script.js";
+import type { RedisClient } from "./redis.js";
+import { RedisScript } from "./redis-script.js";
 
 /**
  * One limit a send must pass, kept in one Redis slot: at most `max` sends in any sliding `windowMs`, and, with
@@ -32,7 +32,8 @@ export function bucketMsFor(max: number, windowMs: number, buckets: number): num
  * Takes one place in a window for send ARGV[4], or says how long until one frees.
  * Exact (ARGV[3] '0'): a ZSET of send id → time. Buckets: a HASH of bucket index → sends, with `t` (their total)
  * and `o` (the oldest index that may still hold sends); every bucket that overlaps the window counts whole.
- * Returns {0, '<bucket index or 0>', '<now>'} when taken, {1, '<ms to wait>'} when full.
+ * Returns {0, '<bucket index or 0>', '<now>', '<places left>', '<ms until one frees, 0 while places are left>'}
+ * when taken, {1, '<ms to wait>'} when full.
  * KEYS: window. ARGV: max, windowMs, bucketMs, member.
  */
 const TAKE = `
@@ -47,7 +48,13 @@ if bucket == 0 then
   end
   redis.call('ZADD', KEYS[1], now, ARGV[4])
   redis.call('PEXPIRE', KEYS[1], math.ceil(window) + 1000)
-  return {0, '0', tostring(now)}
+  local left = max - redis.call('ZCARD', KEYS[1])
+  local frees = 0
+  if left <= 0 then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    frees = math.max(1, tonumber(oldest[2]) + window - now)
+  end
+  return {0, '0', tostring(now), left, tostring(frees)}
 end
 local current = math.floor(now / bucket)
 local first = math.floor((now - window) / bucket)
@@ -65,16 +72,20 @@ while oldest < first do
   end
   oldest = oldest + 1
 end
-if total >= max then
+local function untilOldestLeaves()
   local held = oldest
   while held < current and not redis.call('HGET', KEYS[1], tostring(held)) do held = held + 1 end
+  return math.max(1, (held + 1) * bucket + window - now)
+end
+if total >= max then
   redis.call('HSET', KEYS[1], 't', total, 'o', oldest)
-  return {1, tostring(math.max(1, (held + 1) * bucket + window - now))}
+  return {1, tostring(untilOldestLeaves())}
 end
 redis.call('HINCRBY', KEYS[1], tostring(current), 1)
 redis.call('HSET', KEYS[1], 't', total + 1, 'o', oldest)
 redis.call('PEXPIRE', KEYS[1], math.ceil(window + bucket) + 1000)
-return {0, tostring(current), tostring(now)}
+local left = max - total - 1
+return {0, tostring(current), tostring(now), left, tostring(left > 0 and 0 or untilOldestLeaves())}
 `;
 
 /*
@@ -119,8 +130,11 @@ const untake = new RedisScript(UNTAKE);
 const lease = new RedisScript(LEASE);
 const restamp = new RedisScript(RESTAMP);
 
-/** A place taken in a window: when (Redis' clock, ms), and what gives it back. */
-export type Taken = { bucket: string; atMs: number };
+/**
+ * A place taken in a window: when (Redis' clock, ms), what gives it back, how many places are left and in how many
+ * ms one more frees (0 while places are left).
+ */
+export type Taken = { bucket: string; atMs: number; left: number; freesInMs: number };
 
 /** The window and connection operations on the limits' keys, each one script in the limit's slot. */
 export class SlidingWindows {
@@ -128,12 +142,16 @@ export class SlidingWindows {
 
   /** Takes a place for `member`, or says how long until one may free. */
   async take(limit: WindowLimit, member: string): Promise<{ taken: Taken } | { waitMs: number }> {
-    const [code, value, at] = (await take.run(this.redis, [limit.window], [limit.max, limit.windowMs, limit.bucketMs, member])) as [
+    const [code, value, at, left, frees] = (await take.run(this.redis, [limit.window], [limit.max, limit.windowMs, limit.bucketMs, member])) as [
       number,
       string,
       string?,
+      number?,
+      string?,
     ];
-    return code === 0 ? { taken: { bucket: value, atMs: Number(at) } } : { waitMs: Number(value) };
+    return code === 0
+      ? { taken: { bucket: value, atMs: Number(at), left: left ?? 0, freesInMs: Number(frees) } }
+      : { waitMs: Number(value) };
   }
 
   async untake(limit: WindowLimit, member: string, taken: Taken): Promise<void> {

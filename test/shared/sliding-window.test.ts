@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bucketMsFor, EXACT_MAX, SlidingWindows, type WindowLimit } from "../../../src/runtime/limits/sliding-window.js";
-import { useTestApp } from "../../support/test-app.js";
-import { maxInSlidingWindow } from "../../support/timing.js";
+import { bucketMsFor, EXACT_MAX, SlidingWindows, type WindowLimit } from "../../src/shared/sliding-window.js";
+import { useTestApp } from "../support/test-app.js";
+import { maxInSlidingWindow } from "../support/timing.js";
 
 // The app's own Redis client: one Redis, or a Redis Cluster in the cluster project.
 const ctx = useTestApp();
