@@ -96,7 +96,7 @@ export function createSluice(env: Env, logger: Logger): Sluice {
   const callbacks = new CallbackOutbox(redis, keys, settings.retentionMs + RECORD_TTL_MS + LANE_LIVE_MARGIN_MS);
   const stores = { db, redis, keys, queues, records, budget, unthrottled };
   const calls = new CallService({ ...stores, callbacks, egress, settings, orgChanges });
-  const runtimeStatus = new RuntimeStatusReader({ db, redis, keys, queues, stats, unthrottled, logger });
+  const runtimeStatus = new RuntimeStatusReader({ db, redis, keys, stats, unthrottled, logger });
   const app = createHttpApp({
     db,
     redis,

@@ -138,7 +138,8 @@ const API_LIMIT_HEADERS = {
   XRateLimitLimit: {
     description:
       "The organization's requests per minute for this class of endpoints (`authoring`: the throttling and capping " +
-      "configs; `runtime`: the call API): its plan's ceiling, or an operator's raise while it lasts.",
+      "configs; `runtime`: the call API): its plan's ceiling, or an operator's raise while it lasts. Like the other " +
+      "four, left out only while Redis cannot be reached (the request is then not counted).",
     required: true,
     schema: { type: "integer", minimum: 0 },
     example: 300,

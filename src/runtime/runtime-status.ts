@@ -1,4 +1,3 @@
-import type { Queue } from "bullmq";
 import type { RedisClient } from "../shared/redis.js";
 import type { Db } from "../db/prisma.js";
 import { withDeadline } from "../shared/deadline.js";
@@ -8,7 +7,6 @@ import { CAPPING_SERVICES, type CappingRuntimeValues, type CappingService } from
 import { readInFlight } from "./in-flight.js";
 import { readLaneBlocks, type LaneBlock } from "./lane-block.js";
 import { cappedLane, laneId, throttledLane, type Lane, type RuntimeKeys } from "./keys.js";
-import type { CallJob, RuntimeQueues } from "./queues.js";
 import type { LaneStats, RuntimeStats } from "./stats.js";
 import type { UnthrottledLanes } from "./unthrottled-lanes.js";
 
@@ -43,15 +41,13 @@ export interface LaneReading {
   inFlight: number;
 }
 
-const QUEUED_TYPES = ["wait", "delayed", "prioritized", "active"] as const;
-
 /** A slow or unreachable Redis must not hold up a GET: past this, the runtime numbers are given up on. */
 const REDIS_READ_DEADLINE_MS = 1000;
 
 /**
  * Reads the runtime's state for the API: the `runtime` block of GET/list (CONTRACT §3) and the /metrics series.
  * Lanes are read concurrently over the one shared connection, so their commands go out back to back and a read
- * of any number of lanes costs about three Redis round trips.
+ * of any number of lanes costs about two Redis round trips (see lane-block.ts).
  */
 export class RuntimeStatusReader {
   constructor(
@@ -59,7 +55,6 @@ export class RuntimeStatusReader {
       db: Db;
       redis: RedisClient;
       keys: RuntimeKeys;
-      queues: RuntimeQueues;
       stats: RuntimeStats;
       unthrottled: UnthrottledLanes;
       logger: Logger;
@@ -176,25 +171,8 @@ export class RuntimeStatusReader {
   }
 
   private async queueOf(lane: Lane): Promise<LaneQueue> {
-    const queue = this.deps.queues.get(lane);
-    const [counts, oldest] = await Promise.all([queue.getJobCounts(...QUEUED_TYPES), this.oldestWaiting(queue)]);
-    return {
-      queued: QUEUED_TYPES.reduce((sum, type) => sum + (counts[type] ?? 0), 0),
-      oldestQueuedAgeMs: oldest ? Math.max(0, Date.now() - Number(oldest)) : 0,
-    };
-  }
-
-  /**
-   * When the lane's oldest queued call was accepted (ms), or null: the older of the oldest waiting and the oldest
-   * held by a worker (a capped call waits for a connection there). BullMQ LPUSHes new jobs and moves them to the
-   * head of `active`, so each list's oldest is its tail; reading only its `timestamp` avoids fetching the job's
-   * payload (a call body can be 1 MB).
-   */
-  private async oldestWaiting(queue: Queue<CallJob>): Promise<string | null> {
-    const ids = await Promise.all([this.deps.redis.lindex(queue.toKey("wait"), -1), this.deps.redis.lindex(queue.toKey("active"), -1)]);
-    const stamps = await Promise.all(ids.map((id) => (id === null ? null : this.deps.redis.hget(queue.toKey(id), "timestamp"))));
-    const accepted = stamps.filter((stamp) => stamp !== null).map(Number);
-    return accepted.length ? String(Math.min(...accepted)) : null;
+    const [{ queued, oldestQueuedAgeMs }] = (await readLaneBlocks(this.deps.redis, this.deps.keys, [lane])) as [LaneBlock];
+    return { queued, oldestQueuedAgeMs };
   }
 }
 
