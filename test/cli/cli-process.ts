@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { testRedisEnv } from "../support/test-app.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 // The project's own tsx binary: what `npx tsx` resolves to, without npx's own warnings on stderr.
@@ -32,9 +33,10 @@ export function sluice(target: string | Record<string, string>, ...args: string[
   return runCliScript("sluice", [...args, "--json"], typeof target === "string" ? { DATABASE_URL: target } : target);
 }
 
-/** The environment under which the CLI acts on `app`'s database and announces to it. */
+/** The environment under which the CLI acts on `app`'s database and announces to it (on its Redis or cluster). */
 export const cliEnvOf = (app: { database: { url: string }; redisPrefix: string }) => ({
   DATABASE_URL: app.database.url,
+  ...testRedisEnv(),
   REDIS_PREFIX: app.redisPrefix,
 });
 

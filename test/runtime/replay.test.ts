@@ -123,7 +123,8 @@ describe("POST /runtime/calls/{callId}/replay", () => {
     rt.sink.respondSequence("/replay/paused", [{ status: 429, headers: { "retry-after": "3" } }]);
     const paused = await submit({ method: "POST", url: `${rt.sink.url}/replay/paused` });
     await rt.sink.waitForArrivals(1, { pathPrefix: "/replay/paused", timeoutMs: 5000 });
-    expect((await getCall(ctx, paused)).state).toBe("queued");
+    // Its 429 reached the sink; it is queued again once the worker has read that answer.
+    await waitForCallStates(ctx, [paused], ["queued"], 5000);
     expectEnvelope(await replay(paused), { status: 409, code: ERRORS.CALL_NOT_REPLAYABLE.code, family: "INPUT_OUTPUT_ERROR" });
 
     expectEnvelope(await replay("u-nothing.here"), { status: 404, code: ERRORS.CALL_NOT_FOUND.code, family: "INPUT_OUTPUT_ERROR" });

@@ -97,9 +97,10 @@ describe("runtime block", () => {
     const worker = await startWorkerProcess(ctx.app);
     try {
       await sink.waitForArrivals(7, { pathPrefix: "/limited/", timeoutMs: 10_000 });
-      await waitFor(async () => (await runtimeOf(ctx, uid))?.dispatchedLastMinute === 7, {
+      // A send is counted when it leaves, its job leaves the queue once its answer is in.
+      await waitFor(async () => (await runtimeOf(ctx, uid))?.dispatchedLastMinute === 7 && (await runtimeOf(ctx, uid))?.queued === 0, {
         timeoutMs: 5000,
-        message: "dispatchedLastMinute reaches 7",
+        message: "dispatchedLastMinute reaches 7 and the queue empties",
       });
       expect(await runtimeOf(ctx, uid)).toMatchObject({ status: "draining", queued: 0, oldestQueuedAgeMs: 0, expiredTotal: 0 });
     } finally {
