@@ -3,7 +3,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { authoring, BASELINE, OFFERED_RATE } from "./scenarios/authoring.js";
+import { authoring, BASELINE, OFFERED_RATE, ROUNDS } from "./scenarios/authoring.js";
 import { rawBacklog, sluiceBacklog, type BacklogRun } from "./scenarios/backlog.js";
 import { ingest } from "./scenarios/ingest.js";
 import { unthrottledLatency } from "./scenarios/latency.js";
@@ -25,8 +25,8 @@ const unknown = [...only].filter((name) => !(SCENARIOS as readonly string[]).inc
 if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(", ")}; known: ${SCENARIOS.join(", ")}`);
 const quick = flags.quick ?? false;
 const sizes = quick
-  ? { ns: [200, 1000], backlogS: 3, sustainedS: 4, latencyS: 3, authoringS: 3, ingestCalls: 10_000, perCallCalls: 5_000, many: 100_000 }
-  : { ns: [200, 1000, 5000], backlogS: 10, sustainedS: 20, latencyS: 10, authoringS: 10, ingestCalls: 50_000, perCallCalls: 20_000, many: 1_000_000 };
+  ? { ns: [200, 1000], backlogS: 3, sustainedS: 4, latencyS: 3, authoringS: 2, ingestCalls: 10_000, perCallCalls: 5_000, many: 100_000 }
+  : { ns: [200, 1000, 5000], backlogS: 10, sustainedS: 20, latencyS: 10, authoringS: 5, ingestCalls: 50_000, perCallCalls: 20_000, many: 1_000_000 };
 const profileDir = flags.profile ? resolve("bench/profiles") : undefined;
 if (profileDir) {
   rmSync(profileDir, { recursive: true, force: true });
@@ -182,8 +182,8 @@ const scenarios: Record<Scenario, () => Promise<Table[]>> = {
           `each server in its own. ${OFFERED_RATE} req/s: autocannon \`overallRate\` (the load offered, whatever is served). ` +
           `${BASELINE}: bench/baseline-server.ts, one Express 5 handler doing the same three queries with a \`pg.Pool\` of 10 ` +
           "(the credential by x-api-key with its token hash compared in constant time, the sandbox, the config), against the " +
-          "same database and the same config, with the same headers, node flags and NODE_ENV as Sluice. Baseline and Sluice " +
-          "run back to back (baseline, Sluice, Sluice, baseline) so the machine's drift weighs on both alike.",
+          "same database and the same config, with the same headers, node flags and NODE_ENV as Sluice. The GET runs come in " +
+          `${ROUNDS} rounds, the two servers taking turns going first, so the machine's drift weighs on both alike.`,
       },
       {
         title: "Authoring GET: Sluice against plain Express + pg",
@@ -204,7 +204,7 @@ const scenarios: Record<Scenario, () => Promise<Table[]>> = {
             "≤ 1.2",
           ],
         ],
-        method: "From the rows above (issue 10's targets). Throughput: higher is better; p99: lower is better.",
+        method: `Each server's median run of the rows above (by requests per second flat out, by p99 at the fixed rate), issue 10's targets. Throughput: higher is better; p99: lower is better.`,
       },
     ];
   },

@@ -23,15 +23,20 @@ export interface AuthoringRun {
 export interface AuthoringResult {
   /** In the order they ran. */
   runs: AuthoringRun[];
+  /** Each server's median run (by p99 at the fixed rate, by requests per second flat out). */
   getAtRate: { sluice: AuthoringRun; baseline: AuthoringRun };
   getFlatOut: { sluice: AuthoringRun; baseline: AuthoringRun };
 }
 
+/** Rounds of GET runs per server and load: one run is one sample of a machine whose speed drifts minute to minute. */
+export const ROUNDS = 3;
+
 /**
  * autocannon with 50 connections: GET of a config from Sluice's API process and from a plain Express + `pg`
- * process doing the same three queries (bench/baseline-server.ts), each at a fixed 1000 req/s and flat out, back
- * to back in the order baseline, Sluice, Sluice, baseline (so drift of the machine weighs on both alike); then
- * Sluice's PUT of a deployed config (an in-place update of its runtime version) flat out.
+ * process doing the same three queries (bench/baseline-server.ts), at a fixed 1000 req/s and flat out, in ROUNDS
+ * rounds of `seconds` per run, the two servers taking turns going first (so the machine's drift weighs on both
+ * alike), each server's median run compared; then Sluice's PUT of a deployed config (an in-place update of its
+ * runtime version) flat out.
  */
 export async function authoring(bench: Bench, sinkUrl: string, options: { seconds: number }): Promise<AuthoringResult> {
   const tenant = await bench.createTenant();
@@ -42,6 +47,7 @@ export async function authoring(bench: Bench, sinkUrl: string, options: { second
   const sluiceGet = { ...base, url: `${bench.apiUrl}${path}` };
 
   const baseline = await startBaseline(bench.databaseUrl);
+  const runs: AuthoringRun[] = [];
   let getAtRate: AuthoringResult["getAtRate"];
   let getFlatOut: AuthoringResult["getFlatOut"];
   try {
@@ -52,12 +58,20 @@ export async function authoring(bench: Bench, sinkUrl: string, options: { second
     }
     const atRate = `GET config, ${OFFERED_RATE} req/s`;
     const flatOut = "GET config, flat out";
-    const baselineAtRate = await measure(atRate, BASELINE, { ...baselineGet, overallRate: OFFERED_RATE });
-    const sluiceAtRate = await measure(atRate, SLUICE, { ...sluiceGet, overallRate: OFFERED_RATE });
-    const sluiceFlatOut = await measure(flatOut, SLUICE, sluiceGet);
-    const baselineFlatOut = await measure(flatOut, BASELINE, baselineGet);
-    getAtRate = { sluice: sluiceAtRate, baseline: baselineAtRate };
-    getFlatOut = { sluice: sluiceFlatOut, baseline: baselineFlatOut };
+    for (let round = 0; round < ROUNDS; round++) {
+      const servers = [[SLUICE, sluiceGet], [BASELINE, baselineGet]] as const;
+      for (const [server, target] of round % 2 ? servers : [...servers].reverse()) {
+        runs.push(await measure(atRate, server, { ...target, overallRate: OFFERED_RATE }));
+        runs.push(await measure(flatOut, server, target));
+      }
+    }
+    const median = (label: string, server: AuthoringRun["server"], by: (run: AuthoringRun) => number) =>
+      runs.filter((run) => run.label === label && run.server === server).sort((a, b) => by(a) - by(b))[Math.floor(ROUNDS / 2)]!;
+    getAtRate = { sluice: median(atRate, SLUICE, (run) => run.p99Ms), baseline: median(atRate, BASELINE, (run) => run.p99Ms) };
+    getFlatOut = {
+      sluice: median(flatOut, SLUICE, (run) => run.requestsPerSecond),
+      baseline: median(flatOut, BASELINE, (run) => run.requestsPerSecond),
+    };
   } finally {
     await baseline.stop();
   }
@@ -65,7 +79,7 @@ export async function authoring(bench: Bench, sinkUrl: string, options: { second
   const put = { method: "PUT" as const, body: JSON.stringify(values), headers: { ...tenant.headers, "content-type": "application/json" } };
   const putFlatOut = await measure("PUT deployed config, flat out", SLUICE, { ...sluiceGet, ...put });
   return {
-    runs: [getAtRate.baseline, getAtRate.sluice, getFlatOut.sluice, getFlatOut.baseline, putFlatOut],
+    runs: [...runs, putFlatOut],
     getAtRate,
     getFlatOut,
   };

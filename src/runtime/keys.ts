@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
+import { pooledRandomBytes } from "../shared/random-pool.js";
 import type { CappingService } from "./capping-runtimes.js";
 
 /**
@@ -141,7 +142,7 @@ export const callIdOf = (lane: Lane, jobId: string): string => joinCallId(laneId
  * A new call's id: its lane's id, then 96 random bits (laneId and base64url never contain the separator). Its own
  * part is its job's id: kept several times per queued call (job key, wait list, events), so it is no longer than needed.
  */
-export const newCallId = (lane: Lane): string => callIdOf(lane, randomBytes(12).toString("base64url"));
+export const newCallId = (lane: Lane): string => callIdOf(lane, pooledRandomBytes(12).toString("base64url"));
 
 /**
  * A call id's two parts: its lane's id and its own, its job's id in the lane's queue (any string is accepted: it

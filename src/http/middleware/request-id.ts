@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { pooledRandomBytes } from "../../shared/random-pool.js";
 import type { RequestHandler } from "express";
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -7,9 +7,8 @@ const ACCEPTABLE_INCOMING = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** 32 alphanumerics, like the seed's requestIds. */
 export function newRequestId(): string {
-  const bytes = randomBytes(32);
   let id = "";
-  for (const byte of bytes) id += ALPHANUMERIC[byte % ALPHANUMERIC.length];
+  for (const byte of pooledRandomBytes(32)) id += ALPHANUMERIC[byte % ALPHANUMERIC.length];
   return id;
 }
 
