@@ -79,8 +79,11 @@ export interface RuntimeKeys {
   /** Sends in progress, as each worker process last published them (HASH: worker id → `{at, lanes: {lane id: n}}`). */
   inFlight(): string;
   lock(name: string): string;
-  /** An org's API requests of one class in the last minute (CONTRACT §7), each in its own slot. */
-  apiRequests(orgId: string, limitClass: string): string;
+  /**
+   * An org's API requests of one class in the last minute (CONTRACT §7), each in its own slot; a window kept in
+   * buckets of another size (or exactly, 0) is another key, so a plan change never reads one as the other.
+   */
+  apiRequests(orgId: string, limitClass: string, bucketMs: number): string;
   /** Failed authentications from one client address in the last minute. */
   failedAuths(address: string): string;
   /** The pub/sub channel on which a change to an org (credentials, plan, limits, deploys) is announced. */
@@ -205,7 +208,7 @@ export function runtimeKeys(prefix: string): RuntimeKeys {
     idempotency: (orgId, keyHash) => `${org(orgId)}:idem:${keyHash}`,
     inFlight: () => `${rt}:workers:in-flight`,
     lock: (name) => `${rt}:lock:${name}`,
-    apiRequests: (orgId, limitClass) => `${prefix}:api:{a-${orgDigest(orgId)}-${limitClass}}:requests`,
+    apiRequests: (orgId, limitClass, bucketMs) => `${prefix}:api:{a-${orgDigest(orgId)}-${limitClass}}:requests:${bucketMs}`,
     failedAuths: (address) => `${prefix}:api:{f-${orgDigest(address)}}:failed-auths`,
     orgChanges: () => `${prefix}:org-changes`,
   };

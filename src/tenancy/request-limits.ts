@@ -29,12 +29,8 @@ export class RequestLimits {
   /** Counts this request against the org's ceiling for `limitClass`, or refuses it with 429 ERR_RATE_LIMITED. */
   async admit(res: Response, orgId: string, terms: OrgLimitTerms, limitClass: LimitClass): Promise<void> {
     const max = ceilingOf(terms, limitClass);
-    const limit: WindowLimit = {
-      window: this.deps.keys.apiRequests(orgId, limitClass),
-      max,
-      windowMs: LIMIT_WINDOW_MS,
-      bucketMs: max <= EXACT_UP_TO ? 0 : BUCKET_MS,
-    };
+    const bucketMs = max <= EXACT_UP_TO ? 0 : BUCKET_MS;
+    const limit: WindowLimit = { window: this.deps.keys.apiRequests(orgId, limitClass, bucketMs), max, windowMs: LIMIT_WINDOW_MS, bucketMs };
     let outcome: Awaited<ReturnType<SlidingWindows["take"]>>;
     try {
       outcome = await withDeadline(this.deps.windows.take(limit, randomUUID()), REDIS_DEADLINE_MS);
