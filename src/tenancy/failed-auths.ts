@@ -1,12 +1,9 @@
-import { randomUUID } from "node:crypto";
 import type { RuntimeKeys } from "../runtime/keys.js";
-import { withDeadline } from "../shared/deadline.js";
 import { ApiError } from "../shared/errors/api-error.js";
 import type { Logger } from "../shared/logger.js";
 import type { SlidingWindows } from "../shared/sliding-window.js";
-import { LIMIT_WINDOW_MS } from "./request-limits.js";
+import { LIMIT_WINDOW_MS, takeUnlessDown } from "./request-limits.js";
 
-const REDIS_DEADLINE_MS = 500;
 /** Addresses refused at once, past which expired ones are swept; past MAX_REFUSED, the oldest are let go. */
 const SWEEP_AT = 10_000;
 const MAX_REFUSED = 100_000;
@@ -36,13 +33,11 @@ export class FailedAuths {
 
   async record(address: string): Promise<void> {
     const limit = { window: this.deps.keys.failedAuths(address), max: this.deps.perMinute, windowMs: LIMIT_WINDOW_MS, bucketMs: 0 };
-    try {
-      const outcome = await withDeadline(this.deps.windows.take(limit, randomUUID()), REDIS_DEADLINE_MS);
-      const waitMs = "taken" in outcome ? outcome.taken.freesInMs : outcome.waitMs;
-      if (waitMs > 0) this.refuse(address, waitMs);
-    } catch (error) {
-      this.deps.logger.warn({ err: error }, "failed authentication not counted: Redis could not be reached");
-    }
+    const outcome = await takeUnlessDown(this.deps.windows, limit, (error) =>
+      this.deps.logger.warn({ err: error }, "failed authentication not counted: Redis could not be reached"),
+    );
+    const waitMs = !outcome ? 0 : "taken" in outcome ? outcome.taken.freesInMs : outcome.waitMs;
+    if (waitMs > 0) this.refuse(address, waitMs);
   }
 
   private refuse(address: string, waitMs: number): void {

@@ -20,6 +20,23 @@ const REDIS_DEADLINE_MS = 500;
 const seconds = (ms: number) => Math.ceil(ms / 1000);
 
 /**
+ * A request's place in `limit`'s window, or undefined when Redis does not answer within 500 ms (`onDown` is told):
+ * a limit Sluice cannot count lets the request through rather than failing it.
+ */
+export async function takeUnlessDown(
+  windows: SlidingWindows,
+  limit: WindowLimit,
+  onDown: (error: unknown) => void,
+): Promise<Awaited<ReturnType<SlidingWindows["take"]>> | undefined> {
+  try {
+    return await withDeadline(windows.take(limit, randomUUID()), REDIS_DEADLINE_MS);
+  } catch (error) {
+    onDown(error);
+    return undefined;
+  }
+}
+
+/**
  * CONTRACT §7: each org's requests per endpoint class in a sliding 60 s window shared by every API replica (one
  * script in the window's own slot per request), and the five headers on the response whatever it turns out to be.
  */
@@ -31,13 +48,10 @@ export class RequestLimits {
     const max = ceilingOf(terms, limitClass);
     const bucketMs = max <= EXACT_UP_TO ? 0 : BUCKET_MS;
     const limit: WindowLimit = { window: this.deps.keys.apiRequests(orgId, limitClass, bucketMs), max, windowMs: LIMIT_WINDOW_MS, bucketMs };
-    let outcome: Awaited<ReturnType<SlidingWindows["take"]>>;
-    try {
-      outcome = await withDeadline(this.deps.windows.take(limit, randomUUID()), REDIS_DEADLINE_MS);
-    } catch (error) {
-      this.deps.logger.warn({ err: error, orgId, limitClass }, "API limit not applied: Redis could not be reached");
-      return;
-    }
+    const outcome = await takeUnlessDown(this.deps.windows, limit, (error) =>
+      this.deps.logger.warn({ err: error, orgId, limitClass }, "API limit not applied: Redis could not be reached"),
+    );
+    if (!outcome) return;
     const [left, freesInMs] = "taken" in outcome ? [Math.max(0, outcome.taken.left), outcome.taken.freesInMs] : [0, outcome.waitMs];
     res.set({
       "X-RateLimit-Limit": String(max),
